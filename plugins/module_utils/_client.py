@@ -1,0 +1,310 @@
+# Copyright: skipper.platform contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Talking to the API server: credentials, one connection pool, retries.
+
+Requests are raw JSON over urllib3 on fixed paths. Kubeconfigs that use
+certificates or tokens are read here directly; only those that need an exec
+plugin or an auth-provider are handed to the ``kubernetes`` package, whose
+import alone costs about 0.3 s, more than a whole no-op task may spend.
+"""
+
+from __future__ import annotations
+
+import atexit
+import base64
+import json
+import os
+import shutil
+import ssl
+import tempfile
+import time
+import warnings
+from typing import Any, Mapping
+from urllib.parse import urlencode
+
+from ._auth import resolve
+from ._errors import ApiError, AuthConfigError, ConnectionFailure
+
+try:
+    import urllib3
+    import yaml
+
+    HAS_DEPS = True
+    DEPS_ERROR = ""
+except ImportError as exc:  # pragma: no cover - reported by the module
+    HAS_DEPS = False
+    DEPS_ERROR = str(exc)
+
+IN_CLUSTER_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+MAX_RETRIES = 3
+BACKOFF = (0.5, 1.0, 2.0)
+
+
+class _Scratch:
+    """A private folder for certificate data that ssl can only read from files."""
+
+    path: str | None = None
+
+    @classmethod
+    def write(cls, name: str, data: bytes) -> str:
+        if cls.path is None:
+            cls.path = tempfile.mkdtemp(prefix="skipper-auth-")
+            atexit.register(shutil.rmtree, cls.path, True)
+        target = os.path.join(cls.path, name)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        return target
+
+
+def _load_kubeconfig_docs(kubeconfig: Any) -> tuple[dict[str, Any], str]:
+    """The merged kubeconfig and the folder its relative paths start from."""
+    if isinstance(kubeconfig, Mapping):
+        return dict(kubeconfig), os.getcwd()
+    if kubeconfig:
+        paths = [os.path.expanduser(str(kubeconfig))]
+        required = True
+    else:
+        env = os.environ.get("KUBECONFIG", "")
+        paths = [p for p in env.split(os.pathsep) if p] or [os.path.expanduser("~/.kube/config")]
+        required = bool(env)
+    merged: dict[str, Any] = {"clusters": [], "users": [], "contexts": []}
+    found = False
+    for path in paths:
+        if not os.path.exists(path):
+            if required and kubeconfig:
+                raise AuthConfigError(f"kubeconfig file {path} does not exist")
+            continue
+        try:
+            with open(path, encoding="utf-8") as handle:
+                doc = yaml.safe_load(handle) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise AuthConfigError(f"cannot read kubeconfig {path}: {exc}") from None
+        found = True
+        base = os.path.dirname(os.path.abspath(path))
+        for section in ("clusters", "users", "contexts"):
+            known = {e.get("name") for e in merged[section]}
+            for entry in doc.get(section) or []:
+                if entry.get("name") not in known:
+                    merged[section].append(_absolutize(entry, base))
+        if not merged.get("current-context"):
+            merged["current-context"] = doc.get("current-context")
+    if not found:
+        return {}, os.getcwd()
+    return merged, os.getcwd()
+
+
+_PATH_KEYS = ("certificate-authority", "client-certificate", "client-key", "tokenFile")
+
+
+def _absolutize(entry: dict[str, Any], base: str) -> dict[str, Any]:
+    entry = dict(entry)
+    for part in ("cluster", "user"):
+        if isinstance(entry.get(part), dict):
+            inner = dict(entry[part])
+            for key in _PATH_KEYS:
+                if inner.get(key) and not os.path.isabs(inner[key]):
+                    inner[key] = os.path.join(base, inner[key])
+            entry[part] = inner
+    return entry
+
+
+def _named(doc: dict[str, Any], section: str, name: str | None, what: str) -> dict[str, Any]:
+    for entry in doc.get(section) or []:
+        if entry.get("name") == name:
+            return dict(entry.get(what) or {})
+    raise AuthConfigError(f"kubeconfig has no {what} named {name!r}")
+
+
+def _data_or_file(entry: dict[str, Any], key: str, scratch_name: str) -> str | None:
+    data = entry.get(f"{key}-data")
+    if data:
+        return _Scratch.write(scratch_name, base64.b64decode(data))
+    return entry.get(key)
+
+
+def _via_kubernetes_package(kubeconfig: Any, context: str | None) -> dict[str, Any]:
+    """Exec plugins and auth-providers: let the official client run them."""
+    try:
+        from kubernetes import client as k8s_client, config as k8s_config
+    except ImportError:
+        raise AuthConfigError(
+            "this kubeconfig uses an exec plugin or auth-provider, which needs the Python package "
+            "'kubernetes' on the host that runs the module (pip install kubernetes)"
+        ) from None
+    cfg = k8s_client.Configuration()
+    loader_args: dict[str, Any] = {"context": context, "client_configuration": cfg, "persist_config": False}
+    if isinstance(kubeconfig, Mapping):
+        k8s_config.load_kube_config_from_dict(dict(kubeconfig), **loader_args)
+    else:
+        k8s_config.load_kube_config(config_file=kubeconfig or None, **loader_args)
+    token = (cfg.api_key or {}).get("authorization")
+    return {
+        "host": cfg.host,
+        "token": token.split(" ", 1)[1] if token and token.startswith("Bearer ") else token,
+        "ca_cert": cfg.ssl_ca_cert,
+        "client_cert": cfg.cert_file,
+        "client_key": cfg.key_file,
+        "validate_certs": cfg.verify_ssl,
+        "tls_server_name": getattr(cfg, "tls_server_name", None),
+    }
+
+
+def connection_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Turn resolved options into host, token, certificate files and verify flag."""
+    conn: dict[str, Any] = {"host": None, "token": None, "ca_cert": None, "client_cert": None,
+                            "client_key": None, "validate_certs": True, "tls_server_name": None}
+    use_kubeconfig = bool(settings.get("kubeconfig") or settings.get("context") or not settings.get("host"))
+    if use_kubeconfig:
+        doc, _ = _load_kubeconfig_docs(settings.get("kubeconfig"))
+        if doc:
+            context_name = settings.get("context") or doc.get("current-context")
+            if not context_name:
+                raise AuthConfigError("kubeconfig has no current-context; set the context option")
+            context = _named(doc, "contexts", context_name, "context")
+            cluster = _named(doc, "clusters", context.get("cluster"), "cluster")
+            user = _named(doc, "users", context.get("user"), "user") if context.get("user") else {}
+            if user.get("exec") or user.get("auth-provider"):
+                conn.update(_via_kubernetes_package(settings.get("kubeconfig"), context_name))
+            else:
+                conn["host"] = cluster.get("server")
+                conn["ca_cert"] = _data_or_file(cluster, "certificate-authority", "ca.crt")
+                conn["validate_certs"] = not cluster.get("insecure-skip-tls-verify", False)
+                conn["tls_server_name"] = cluster.get("tls-server-name")
+                conn["client_cert"] = _data_or_file(user, "client-certificate", "client.crt")
+                conn["client_key"] = _data_or_file(user, "client-key", "client.key")
+                token = user.get("token")
+                if not token and user.get("tokenFile"):
+                    with open(user["tokenFile"], encoding="utf-8") as handle:
+                        token = handle.read().strip()
+                conn["token"] = token
+        elif settings.get("kubeconfig") or settings.get("context"):
+            raise AuthConfigError("no kubeconfig found to take the context from")
+        elif os.path.exists(os.path.join(IN_CLUSTER_DIR, "token")) and os.environ.get("KUBERNETES_SERVICE_HOST"):
+            with open(os.path.join(IN_CLUSTER_DIR, "token"), encoding="utf-8") as handle:
+                conn["token"] = handle.read().strip()
+            host = os.environ["KUBERNETES_SERVICE_HOST"]
+            if ":" in host:
+                host = f"[{host}]"
+            conn["host"] = f"https://{host}:{os.environ.get('KUBERNETES_SERVICE_PORT', '443')}"
+            conn["ca_cert"] = os.path.join(IN_CLUSTER_DIR, "ca.crt")
+        else:
+            raise AuthConfigError(
+                "no Kubernetes credentials found: set kubeconfig (or K8S_AUTH_KUBECONFIG), or host with "
+                "api_key (or K8S_AUTH_HOST and K8S_AUTH_API_KEY), or run inside a cluster"
+            )
+    # Explicit options refine what the kubeconfig said (same source only).
+    for option, key in (("host", "host"), ("api_key", "token"), ("ca_cert", "ca_cert"),
+                        ("client_cert", "client_cert"), ("client_key", "client_key")):
+        if settings.get(option):
+            conn[key] = settings[option]
+    if settings.get("validate_certs") is not None:
+        conn["validate_certs"] = settings["validate_certs"]
+    if not conn["host"]:
+        raise AuthConfigError("the kubeconfig's cluster has no server address")
+    conn["host"] = str(conn["host"]).rstrip("/")
+    for key in ("ca_cert", "client_cert", "client_key"):
+        if conn[key] and not os.path.exists(conn[key]):
+            raise AuthConfigError(f"{key} file {conn[key]} does not exist")
+    return conn
+
+
+class Client:
+    """One pool to one API server; ``request`` returns parsed JSON or raises."""
+
+    def __init__(self, params: Mapping[str, Any], env: Mapping[str, str] | None = None) -> None:
+        settings = resolve(params, os.environ if env is None else env)
+        self.source = settings["source"]
+        conn = connection_settings(settings)
+        self.host = conn["host"]
+        self._token = conn["token"]
+        self.timeout = urllib3.Timeout(connect=settings["connect_timeout"], read=settings["request_timeout"])
+        if conn["validate_certs"]:
+            ctx = ssl.create_default_context(cafile=conn["ca_cert"]) if conn["ca_cert"] else ssl.create_default_context()
+        else:
+            ctx = ssl.create_default_context()
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
+        if conn["client_cert"]:
+            try:
+                ctx.load_cert_chain(conn["client_cert"], conn["client_key"])
+            except (OSError, ssl.SSLError) as exc:
+                raise AuthConfigError(f"cannot load the client certificate {conn['client_cert']}: {exc}") from None
+        pool_args: dict[str, Any] = {"ssl_context": ctx, "maxsize": 8, "retries": False}
+        if conn["tls_server_name"]:
+            pool_args["server_hostname"] = conn["tls_server_name"]
+            pool_args["assert_hostname"] = conn["tls_server_name"]
+        self.pool = urllib3.PoolManager(**pool_args)
+        self.requests_made = 0
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        query: Mapping[str, Any] | None = None,
+        body: Any = None,
+        content_type: str = "application/json",
+    ) -> Any:
+        url = self.host + path
+        if query:
+            url += "?" + urlencode({k: v for k, v in query.items() if v is not None})
+        headers = {"Accept": "application/json", "User-Agent": "skipper.platform"}
+        if self._token:
+            headers["Authorization"] = f"Bearer {self._token}"
+        data = None
+        if body is not None:
+            data = json.dumps(body, separators=(",", ":")).encode()
+            headers["Content-Type"] = content_type
+        for attempt in range(MAX_RETRIES + 1):
+            self.requests_made += 1
+            try:
+                resp = self.pool.request(method, url, body=data, headers=headers, timeout=self.timeout,
+                                         preload_content=True, redirect=False)
+            except urllib3.exceptions.HTTPError as exc:
+                if attempt < MAX_RETRIES and method in ("GET", "PATCH", "DELETE", "PUT"):
+                    time.sleep(BACKOFF[attempt])
+                    continue
+                raise ConnectionFailure(f"cannot reach the Kubernetes API server at {self.host}: {_reason(exc)}") from None
+            if resp.status in RETRY_STATUSES and attempt < MAX_RETRIES:
+                time.sleep(_retry_after(resp, BACKOFF[attempt]))
+                continue
+            if method == "DELETE" and resp.status == 404 and attempt > 0:
+                return None  # an earlier try went through before its answer was lost
+            if resp.status >= 400:
+                raise self._api_error(resp)
+            return json.loads(resp.data) if resp.data else None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _api_error(self, resp: Any) -> ApiError:
+        status_doc: dict[str, Any] = {}
+        try:
+            status_doc = json.loads(resp.data)
+        except ValueError:
+            pass
+        reason = status_doc.get("reason") or resp.reason or ""
+        message = status_doc.get("message") or resp.data.decode(errors="replace")[:300]
+        causes = (status_doc.get("details") or {}).get("causes") or []
+        if resp.status == 401:
+            message = (f"401 Unauthorized: the API server at {self.host} rejected the credentials "
+                       f"(token or client certificate, taken from the {self.source})")
+        else:
+            message = f"{resp.status} {reason}: {message}"
+        return ApiError(message, status=resp.status, reason=reason, causes=causes)
+
+
+def _reason(exc: Exception) -> str:
+    inner = getattr(exc, "reason", None) or exc
+    text = str(inner)
+    # urllib3 wraps the OS error as "<pool object at 0x..>: Failed to establish ...": keep the cause.
+    if ">: " in text:
+        text = text.split(">: ", 1)[1]
+    return text
+
+
+def _retry_after(resp: Any, default: float) -> float:
+    try:
+        return min(float(resp.headers.get("Retry-After", default)), 5.0)
+    except ValueError:
+        return default

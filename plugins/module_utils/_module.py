@@ -1,0 +1,36 @@
+# Copyright: skipper.platform contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What every module's main() shares: connect, run one runner, shape the result."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ansible.module_utils.basic import missing_required_lib
+
+from ._auth import AUTH_ARG_SPEC
+from ._client import DEPS_ERROR, HAS_DEPS, Client
+from ._errors import SkipperError
+from ._service import Service
+
+
+def argument_spec(**options: dict[str, Any]) -> dict[str, Any]:
+    spec = dict(AUTH_ARG_SPEC)
+    spec.update(options)
+    return spec
+
+
+def execute(module: Any, runner: Callable[[Service, dict[str, Any], bool], dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Run ``runner`` and return (result, None) or (None-ish, failure kwargs for fail_json)."""
+    if not HAS_DEPS:
+        return {}, {"msg": missing_required_lib("urllib3 and PyYAML"), "exception": DEPS_ERROR}
+    try:
+        result = runner(Service(Client(module.params)), module.params, module.check_mode)
+    except SkipperError as exc:
+        failure = {"msg": exc.message, **exc.details}
+        if not module._diff:
+            failure.pop("diff", None)
+        return {}, failure
+    if not module._diff:
+        result.pop("diff", None)
+    return result, None

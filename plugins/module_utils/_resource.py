@@ -1,0 +1,203 @@
+# Copyright: skipper.platform contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Pure builders: a normalized app spec in, complete manifests out.
+
+Every manifest is the whole object we own, because server-side apply removes
+fields we owned and then left out. Nothing here sends nulls, empty lists or
+empty maps, and lists come out in a stable order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+MANAGER = "skipper.platform"
+RESTART_MANAGER = "skipper.platform-restart"
+RESTART_ANNOTATION = "skipper.platform/restarted-at"
+ROUTE_HOST_ANNOTATION = "skipper.platform/route-host"
+NAME_LABEL = "app.kubernetes.io/name"
+INSTANCE_LABEL = "app.kubernetes.io/instance"
+VERSION_LABEL = "app.kubernetes.io/version"
+MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+COMPONENT_LABEL = "app.kubernetes.io/component"
+REVISION_HISTORY = 3
+CONTAINER = "app"
+PORT_NAME = "http"
+
+# Fixed paths for the kinds we own: no discovery round-trips.
+KINDS = {
+    "Namespace": ("/api/v1", "namespaces", False),
+    "Deployment": ("/apis/apps/v1", "deployments", True),
+    "Service": ("/api/v1", "services", True),
+    "Ingress": ("/apis/networking.k8s.io/v1", "ingresses", True),
+    "Secret": ("/api/v1", "secrets", True),
+    "Pod": ("/api/v1", "pods", True),
+    "Event": ("/api/v1", "events", True),
+}
+API_VERSIONS = {"Namespace": "v1", "Deployment": "apps/v1", "Service": "v1", "Ingress": "networking.k8s.io/v1",
+                "Secret": "v1", "Pod": "v1", "Event": "v1"}
+
+
+def collection_path(kind: str, namespace: str | None) -> str:
+    prefix, plural, namespaced = KINDS[kind]
+    if namespaced:
+        return f"{prefix}/namespaces/{namespace}/{plural}"
+    return f"{prefix}/{plural}"
+
+
+def object_path(kind: str, namespace: str | None, name: str) -> str:
+    return f"{collection_path(kind, namespace)}/{name}"
+
+
+def selector_labels(app: str) -> dict[str, str]:
+    """Only what never changes: Deployment selectors are immutable."""
+    return {NAME_LABEL: app, INSTANCE_LABEL: app}
+
+
+def selector_string(app: str) -> str:
+    return ",".join(f"{k}={v}" for k, v in selector_labels(app).items())
+
+
+def app_labels(spec: dict[str, Any]) -> dict[str, str]:
+    labels = dict(spec["labels"])
+    labels.update(selector_labels(spec["name"]))
+    labels[VERSION_LABEL] = spec["version"]
+    labels[MANAGED_BY_LABEL] = MANAGER
+    return dict(sorted(labels.items()))
+
+
+def _meta(spec: dict[str, Any], namespace: str, name: str, **extra: Any) -> dict[str, Any]:
+    meta = {"name": name, "namespace": namespace, "labels": app_labels(spec)}
+    meta.update({k: v for k, v in extra.items() if v})
+    return meta
+
+
+def _probe(spec: dict[str, Any]) -> dict[str, Any]:
+    if spec.get("command"):
+        probe: dict[str, Any] = {"exec": {"command": [str(c) for c in spec["command"]]}}
+    else:
+        probe = {"httpGet": {"path": spec["path"], "port": spec.get("port", PORT_NAME)}}
+    for key, field in (("initial_delay", "initialDelaySeconds"), ("period", "periodSeconds"),
+                       ("timeout", "timeoutSeconds"), ("failure_threshold", "failureThreshold")):
+        if key in spec:
+            probe[field] = spec[key]
+    return probe
+
+
+def container(spec: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "name": CONTAINER,
+        "image": spec["image"],
+        "ports": [{"name": PORT_NAME, "containerPort": spec["port"], "protocol": "TCP"}],
+    }
+    env = [{"name": k, "value": v} for k, v in sorted(spec["env"].items())]
+    env += [
+        {"name": k, "valueFrom": {"secretKeyRef": {"name": ref["secret"], "key": ref["key"]}}}
+        for k, ref in sorted(spec["secrets"].items())
+    ]
+    if env:
+        result["env"] = env
+    resources: dict[str, dict[str, str]] = {}
+    for resource, bounds in sorted(spec["resources"].items()):
+        for bound, field in (("request", "requests"), ("limit", "limits")):
+            if bound in bounds:
+                resources.setdefault(field, {})[resource] = bounds[bound]
+    if resources:
+        result["resources"] = resources
+    for kind in ("readiness", "liveness", "startup"):
+        if kind in spec["probes"]:
+            result[f"{kind}Probe"] = _probe(spec["probes"][kind])
+    return result
+
+
+def deployment(spec: dict[str, Any], namespace: str) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "revisionHistoryLimit": REVISION_HISTORY,
+        "selector": {"matchLabels": selector_labels(spec["name"])},
+        "template": {
+            "metadata": {"labels": app_labels(spec)},
+            "spec": {"containers": [container(spec)]},
+        },
+    }
+    if spec.get("replicas") is not None:
+        body = {"replicas": spec["replicas"], **body}
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": _meta(spec, namespace, spec["name"]),
+            "spec": body}
+
+
+def service(spec: dict[str, Any], namespace: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": _meta(spec, namespace, spec["name"]),
+        "spec": {
+            "type": "ClusterIP",
+            "selector": selector_labels(spec["name"]),
+            "ports": [{"name": PORT_NAME, "port": spec["port"], "targetPort": PORT_NAME, "protocol": "TCP"}],
+        },
+    }
+
+
+def ingress_name(app: str, host: str) -> str:
+    """Named after the host, not its place in the list, so reordering routes changes nothing."""
+    readable = f"{app}-{host.replace('*', 'wildcard').replace('.', '-')}"
+    if len(readable) <= 63:
+        return readable
+    digest = hashlib.sha256(host.encode()).hexdigest()[:10]
+    return f"{readable[:52].rstrip('-')}-{digest}"
+
+
+def ingresses(spec: dict[str, Any], namespace: str) -> list[dict[str, Any]]:
+    by_host: dict[str, list[dict[str, Any]]] = {}
+    for route in spec["routes"]:
+        by_host.setdefault(route["host"], []).append(route)
+    result = []
+    for host in sorted(by_host):
+        routes = sorted(by_host[host], key=lambda r: r["path"])
+        name = ingress_name(spec["name"], host)
+        tls = any(r["tls"] for r in routes)
+        annotations = {ROUTE_HOST_ANNOTATION: host}
+        if tls:
+            annotations["cert-manager.io/cluster-issuer"] = next(r["issuer"] for r in routes if r["tls"])
+        body: dict[str, Any] = {
+            "rules": [{
+                "host": host,
+                "http": {"paths": [
+                    {"path": r["path"], "pathType": "Prefix",
+                     "backend": {"service": {"name": spec["name"], "port": {"name": PORT_NAME}}}}
+                    for r in routes
+                ]},
+            }],
+        }
+        if tls:
+            body = {"tls": [{"hosts": [host], "secretName": f"{name}-tls"}], **body}
+        result.append({
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "Ingress",
+            "metadata": _meta(spec, namespace, name, annotations=dict(sorted(annotations.items()))),
+            "spec": body,
+        })
+    return result
+
+
+def app_manifests(spec: dict[str, Any], namespace: str) -> list[dict[str, Any]]:
+    return [deployment(spec, namespace), service(spec, namespace), *ingresses(spec, namespace)]
+
+
+def namespace_manifest(name: str) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": name, "labels": {MANAGED_BY_LABEL: MANAGER}}}
+
+
+def restart_patch(name: str, namespace: str, when: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"template": {"metadata": {"annotations": {RESTART_ANNOTATION: when}}}},
+    }
+
+
+def urls(spec_routes: list[dict[str, Any]]) -> list[str]:
+    return [f"{'https' if r['tls'] else 'http'}://{r['host']}{r['path']}" for r in spec_routes]

@@ -1,0 +1,279 @@
+# Copyright: skipper.platform contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Checking an app's input before anything is sent (pure functions).
+
+Every error names the app, the field and the reason, and is raised before
+the first request that could change the cluster.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any, Mapping
+
+from ._errors import ValidationError
+
+APP_NAME_MAX = 50
+DNS1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+HOSTNAME = re.compile(r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
+TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+RESERVED_LABEL_PREFIX = "app.kubernetes.io/"
+
+QUANTITY = re.compile(r"^(?P<num>[0-9]+(\.[0-9]*)?|\.[0-9]+)(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?$")
+BINARY = {"Ki": 10, "Mi": 20, "Gi": 30, "Ti": 40, "Pi": 50, "Ei": 60}
+DECIMAL = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
+
+
+def fail(app: str, field: str, reason: str) -> ValidationError:
+    return ValidationError(f"app {app}: {field}: {reason}", app=app, field=field)
+
+
+def canonical_quantity(value: Any, app: str = "?", field: str = "quantity") -> str:
+    """A Kubernetes quantity in the form the API server stores it.
+
+    Sending what the server would store keeps server-side apply from seeing a
+    change where there is none (``1024Mi`` is stored as ``1Gi``, ``0.5`` as
+    ``500m``). Values below one milli-unit round up, as the server does.
+    """
+    text = str(value).strip()
+    match = QUANTITY.match(text)
+    if not match:
+        raise fail(app, field, f"{text!r} is not a Kubernetes quantity (for example 250m, 0.5, 128Mi, 1Gi)")
+    suffix = match.group("suffix") or ""
+    try:
+        number = Decimal(match.group("num"))
+    except InvalidOperation:  # pragma: no cover - the pattern admits only numbers
+        raise fail(app, field, f"{text!r} is not a Kubernetes quantity") from None
+    if suffix in BINARY:
+        amount = number * (Decimal(2) ** BINARY[suffix])
+        if amount == amount.to_integral_value():
+            amount_int = int(amount)
+            if amount_int == 0:
+                return "0"
+            for name, power in sorted(BINARY.items(), key=lambda kv: -kv[1]):
+                if amount_int % (1 << power) == 0:
+                    return f"{amount_int >> power}{name}"
+            return str(amount_int)
+        # A fractional number of bytes: the server switches to decimal form.
+        return _decimal_form(amount)
+    if suffix[:1] in ("e", "E"):
+        return _decimal_form(number * (Decimal(10) ** int(suffix[1:])))
+    return _decimal_form(number * (Decimal(10) ** DECIMAL[suffix]))
+
+
+def _decimal_form(amount: Decimal) -> str:
+    # The API keeps at most nano precision and rounds any remainder up.
+    nanos = (amount * Decimal(10) ** 9).to_integral_value(rounding="ROUND_CEILING")
+    if nanos == 0:
+        return "0"
+    scaled = int(nanos)
+    exponent = -9
+    while scaled % 1000 == 0 and exponent < 18:
+        scaled //= 1000
+        exponent += 3
+    suffix = {v: k for k, v in DECIMAL.items()}[exponent]
+    return f"{scaled}{suffix}"
+
+
+def quantity_value(text: str) -> Decimal:
+    """The numeric value of a canonical quantity, for comparisons."""
+    match = QUANTITY.match(text)
+    assert match
+    suffix = match.group("suffix") or ""
+    number = Decimal(match.group("num"))
+    if suffix in BINARY:
+        return number * (Decimal(2) ** BINARY[suffix])
+    if suffix[:1] in ("e", "E"):
+        return number * (Decimal(10) ** int(suffix[1:]))
+    return number * (Decimal(10) ** DECIMAL[suffix])
+
+
+def split_image(app: str, image: str, version: str | None) -> tuple[str, str]:
+    """Return (image reference, version) or raise when the tag is missing or ``latest``."""
+    if not image or any(c.isspace() for c in image):
+        raise fail(app, "image", f"{image!r} is not an image reference")
+    repo, digest = (image.split("@", 1) + [""])[:2]
+    last = repo.rsplit("/", 1)[-1]
+    tag = last.split(":", 1)[1] if ":" in last else ""
+    base = repo[: len(repo) - len(tag) - 1] if tag else repo
+    if version is not None:
+        version = str(version)
+        if version == "latest":
+            raise fail(app, "version", "'latest' is not a version: deploy a fixed version such as 1.4.2 or a git describe")
+        if not TAG.match(version):
+            raise fail(app, "version", f"{version!r} is not a valid image tag (letters, digits, '_', '.', '-'; at most 128)")
+        if tag and tag != version:
+            raise fail(app, "image", f"the image is tagged {tag!r} but version is {version!r}: give the image without a tag")
+        if len(version) > 63 or not LABEL_VALUE.match(version):
+            raise fail(app, "version", f"{version!r} cannot be a label value (at most 63 characters)")
+        reference = f"{base}:{version}" + (f"@{digest}" if digest else "")
+        return reference, version
+    if digest and not tag:
+        raise fail(app, "version", "an image pinned by digest needs a version to label it with")
+    if not tag:
+        raise fail(app, "image", f"{image!r} has no tag: set version (for example from git describe) or tag the image")
+    if tag == "latest":
+        raise fail(app, "image", f"{image!r} is tagged 'latest': deploy a fixed version")
+    if len(tag) > 63 or not LABEL_VALUE.match(tag):
+        raise fail(app, "image", f"the tag {tag!r} cannot be a label value; set version")
+    return image, tag
+
+
+def check_name(name: Any) -> str:
+    if not isinstance(name, str) or len(name) > APP_NAME_MAX or not DNS1035.match(name):
+        raise ValidationError(
+            f"app {name}: name: must be a DNS-1035 label of at most {APP_NAME_MAX} characters "
+            "(lower-case letters, digits and '-', starting with a letter)",
+            app=str(name), field="name",
+        )
+    return name
+
+
+def check_int(app: str, field: str, value: Any, low: int, high: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        try:
+            value = int(str(value))
+        except ValueError:
+            raise fail(app, field, f"{value!r} is not a whole number") from None
+    if value < low or (high is not None and value > high):
+        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise fail(app, field, f"{value} is out of range: must be {bounds}")
+    return value
+
+
+def check_labels(app: str, labels: Mapping[str, Any] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in (labels or {}).items():
+        key = str(key)
+        name = key.split("/", 1)[-1]
+        if key.startswith(RESERVED_LABEL_PREFIX):
+            raise fail(app, f"labels.{key}", "labels under app.kubernetes.io/ are set by skipper.platform")
+        if len(name) > 63 or not LABEL_NAME.match(name):
+            raise fail(app, f"labels.{key}", "not a valid label name")
+        text = str(value)
+        if len(text) > 63 or not LABEL_VALUE.match(text):
+            raise fail(app, f"labels.{key}", f"{text!r} is not a valid label value")
+        out[key] = text
+    return out
+
+
+def check_env(app: str, env: Mapping[str, Any] | None, secrets: Mapping[str, Any] | None) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    plain: dict[str, str] = {}
+    for key, value in (env or {}).items():
+        if not ENV_NAME.match(str(key)):
+            raise fail(app, f"env.{key}", "not a valid environment variable name")
+        if isinstance(value, (dict, list)) or value is None:
+            raise fail(app, f"env.{key}", "must be a string, number or boolean")
+        plain[str(key)] = str(value).lower() if isinstance(value, bool) else str(value)
+    refs: dict[str, dict[str, str]] = {}
+    for key, ref in (secrets or {}).items():
+        field = f"secrets.{key}"
+        if not ENV_NAME.match(str(key)):
+            raise fail(app, field, "not a valid environment variable name")
+        if key in plain:
+            raise fail(app, field, "is also set in env; give each variable one source")
+        if not isinstance(ref, Mapping) or not ref.get("secret") or not ref.get("key"):
+            raise fail(app, field, "must be a mapping with 'secret' (a Secret's name) and 'key'")
+        if not DNS1123_LABEL.match(str(ref["secret"]).split(".")[0]):
+            raise fail(app, field, f"{ref['secret']!r} is not a valid Secret name")
+        refs[str(key)] = {"secret": str(ref["secret"]), "key": str(ref["key"])}
+    return plain, refs
+
+
+def check_resources(app: str, resources: Mapping[str, Any] | None) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for resource, spec in (resources or {}).items():
+        if resource not in ("cpu", "memory"):
+            raise fail(app, f"resources.{resource}", "only cpu and memory can be set")
+        if spec is None:
+            continue
+        if not isinstance(spec, Mapping) or set(spec) - {"request", "limit"}:
+            raise fail(app, f"resources.{resource}", "must be a mapping with request and/or limit")
+        entry = {}
+        for bound in ("request", "limit"):
+            if spec.get(bound) is not None:
+                entry[bound] = canonical_quantity(spec[bound], app, f"resources.{resource}.{bound}")
+        if "request" in entry and "limit" in entry and quantity_value(entry["request"]) > quantity_value(entry["limit"]):
+            raise fail(app, f"resources.{resource}", f"request {entry['request']} is above limit {entry['limit']}")
+        if entry:
+            out[resource] = entry
+    return out
+
+
+def check_probes(app: str, probes: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for kind, spec in (probes or {}).items():
+        if kind not in ("readiness", "liveness", "startup"):
+            raise fail(app, f"probes.{kind}", "must be readiness, liveness or startup")
+        if spec is None:
+            continue
+        if not isinstance(spec, Mapping):
+            raise fail(app, f"probes.{kind}", "must be a mapping such as {path: /healthz}")
+        unknown = set(spec) - {"path", "port", "command", "initial_delay", "period", "timeout", "failure_threshold"}
+        if unknown:
+            raise fail(app, f"probes.{kind}", f"unknown keys: {', '.join(sorted(unknown))}")
+        if bool(spec.get("path")) == bool(spec.get("command")):
+            raise fail(app, f"probes.{kind}", "give either path (an HTTP check) or command")
+        if spec.get("path") and not str(spec["path"]).startswith("/"):
+            raise fail(app, f"probes.{kind}.path", "must start with /")
+        entry: dict[str, Any] = {k: v for k, v in spec.items() if v is not None}
+        if "port" in entry:
+            entry["port"] = check_int(app, f"probes.{kind}.port", entry["port"], 1, 65535)
+        for key in ("initial_delay", "period", "timeout", "failure_threshold"):
+            if key in entry:
+                entry[key] = check_int(app, f"probes.{kind}.{key}", entry[key], 0 if key == "initial_delay" else 1)
+        out[kind] = entry
+    return out
+
+
+def check_routes(app: str, routes: Any, default_issuer: str | None) -> list[dict[str, Any]]:
+    out = []
+    seen = set()
+    for index, route in enumerate(routes or []):
+        field = f"routes[{index}]"
+        if not isinstance(route, Mapping) or not route.get("host"):
+            raise fail(app, field, "must be a mapping with at least 'host'")
+        unknown = set(route) - {"host", "path", "tls", "issuer"}
+        if unknown:
+            raise fail(app, field, f"unknown keys: {', '.join(sorted(unknown))}")
+        host = str(route["host"]).strip().lower()
+        if len(host) > 253 or not HOSTNAME.match(host):
+            raise fail(app, f"{field}.host", f"{route['host']!r} is not a hostname")
+        path = str(route.get("path") or "/")
+        if not path.startswith("/") or any(c.isspace() for c in path):
+            raise fail(app, f"{field}.path", f"{path!r} must be an absolute URL path such as /api")
+        if (host, path) in seen:
+            raise fail(app, field, f"{host}{path} is routed twice")
+        seen.add((host, path))
+        tls = bool(route.get("tls", False))
+        issuer = route.get("issuer") or default_issuer
+        if tls and not issuer:
+            raise fail(app, f"{field}.issuer", "TLS needs a cert-manager issuer (set issuer or tls_issuer)")
+        out.append({"host": host, "path": path, "tls": tls, "issuer": issuer if tls else None})
+    return out
+
+
+def normalize_app(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate a whole app and return the normalized spec the builders use."""
+    name = check_name(params.get("name"))
+    image, version = split_image(name, str(params.get("image") or ""), params.get("version"))
+    replicas = params.get("replicas")
+    env, secrets = check_env(name, params.get("env"), params.get("secrets"))
+    return {
+        "name": name,
+        "image": image,
+        "version": version,
+        "port": check_int(name, "port", params.get("port", 8080), 1, 65535),
+        "replicas": check_int(name, "replicas", 1 if replicas is None else replicas, 0),
+        "env": env,
+        "secrets": secrets,
+        "resources": check_resources(name, params.get("resources")),
+        "probes": check_probes(name, params.get("probes")),
+        "labels": check_labels(name, params.get("labels")),
+        "routes": check_routes(name, params.get("routes"), params.get("tls_issuer")),
+    }

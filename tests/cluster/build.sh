@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Builds the local test cluster's binaries (kube-apiserver,
+# kube-controller-manager, kube-scheduler and kwok) from the Go modules pinned
+# in tests/cluster/k8s and tests/cluster/kwok, into a cache outside the
+# repository. Prints the folder holding the binaries on stdout; progress goes
+# to stderr.
+#
+# The cache entry's name hashes everything that shapes the binaries: both
+# modules' go.mod/go.sum, `go version`, the build flags and this script. An
+# entry counts only once its stamp file exists; the stamp is written last,
+# after every binary has answered --version, and the entry is built in a
+# temporary folder and renamed into place, so an interrupted build never
+# leaves a half entry behind.
+#
+# Environment:
+#   SKIPPER_CLUSTER_CACHE  cache root (default: $XDG_CACHE_HOME or ~/.cache,
+#                          then skipper-platform/cluster)
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+k8s_version=$(awk '$1 == "k8s.io/kubernetes" && $2 ~ /^v/ {print $2; exit}' "$here/k8s/go.mod")
+[ -n "$k8s_version" ] || { echo "cluster build: no k8s.io/kubernetes requirement in $here/k8s/go.mod" >&2; exit 1; }
+k8s_minor=$(echo "$k8s_version" | cut -d. -f2)
+tags=selinux,notest,grpcnotrace
+ldflags="-s -w"
+for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  ldflags="$ldflags -X $pkg.gitVersion=$k8s_version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$k8s_minor -X $pkg.gitTreeState=clean"
+done
+
+cache_root=${SKIPPER_CLUSTER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/skipper-platform/cluster}
+key=$(
+  {
+    cat "$here"/k8s/go.mod "$here"/k8s/go.sum "$here"/kwok/go.mod "$here"/kwok/go.sum
+    cat "$here"/k8s/stub/*/go.mod "$0"
+    go version
+    echo "$tags $ldflags CGO_ENABLED=0"
+  } | sha256sum | cut -c1-16
+)
+dest="$cache_root/$k8s_version-$key"
+binaries=(kube-apiserver kube-controller-manager kube-scheduler kwok)
+
+if [ -f "$dest/stamp" ]; then
+  echo "$dest/bin"
+  exit 0
+fi
+
+mkdir -p "$cache_root"
+exec 9>"$cache_root/.lock"
+if ! flock -n 9; then
+  echo "cluster build: another build holds $cache_root/.lock; waiting for it" >&2
+  flock 9
+fi
+if [ -f "$dest/stamp" ]; then
+  echo "$dest/bin"
+  exit 0
+fi
+
+tmp=$(mktemp -d "$cache_root/.build-$key-XXXXXX")
+trap 'rm -rf "$tmp"; [ -n "${beat:-}" ] && kill "$beat" 2>/dev/null || true' EXIT
+mkdir -p "$tmp/bin"
+
+start=$(date +%s)
+heartbeat() {
+  while sleep 30; do
+    echo "cluster build: still compiling ($(( ($(date +%s) - start) / 60 )) min so far; a cold build takes 15-30 min on 2 cores)" >&2
+  done
+}
+echo "cluster build: no cached binaries for Kubernetes $k8s_version (key $key)." >&2
+echo "cluster build: compiling them once into $dest; later runs reuse them." >&2
+heartbeat &
+beat=$!
+
+export CGO_ENABLED=0 GOFLAGS=-mod=readonly
+phase() {
+  local name=$1; shift
+  local t0; t0=$(date +%s)
+  echo "cluster build: $name ..." >&2
+  "$@"
+  echo "cluster build: $name done in $(( $(date +%s) - t0 )) s" >&2
+}
+phase "downloading Go modules" sh -c "cd '$here/k8s' && go mod download && cd '$here/kwok' && go mod download"
+phase "building kube-apiserver, kube-controller-manager, kube-scheduler" \
+  sh -c "cd '$here/k8s' && go build -trimpath -tags '$tags' -ldflags '$ldflags' -o '$tmp/bin/' \
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler"
+phase "building kwok" sh -c "cd '$here/kwok' && go build -trimpath -ldflags '-s -w' -o '$tmp/bin/' sigs.k8s.io/kwok/cmd/kwok"
+
+# kwok run on its own (without kwokctl) needs its Stage definitions in its
+# config; take the defaults that ship in the kwok module just downloaded.
+kwok_version=$(awk '$1 == "sigs.k8s.io/kwok" && $2 ~ /^v/ {print $2; exit}' "$here/kwok/go.mod")
+stage_src="$(go env GOMODCACHE)/sigs.k8s.io/kwok@$kwok_version/kustomize/stage"
+mkdir -p "$tmp/stages"
+for f in node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
+         pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
+  cp "$stage_src/$f" "$tmp/stages/"
+done
+chmod -R u+w "$tmp/stages"
+
+for b in "${binaries[@]}"; do
+  "$tmp/bin/$b" --version >"$tmp/$b.version" 2>&1 || {
+    echo "cluster build: $b --version failed:" >&2
+    cat "$tmp/$b.version" >&2
+    exit 1
+  }
+done
+cat "$tmp"/*.version >"$tmp/stamp"
+rm -rf "$dest"
+mv "$tmp" "$dest"
+echo "cluster build: finished in $(( $(date +%s) - start )) s" >&2
+echo "$dest/bin"

