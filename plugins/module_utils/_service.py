@@ -12,7 +12,7 @@ from typing import Any
 
 from ._client import Client
 from ._errors import ApiError
-from ._resource import MANAGER, collection_path, object_path
+from ._resource import API_VERSIONS, MANAGER, collection_path, object_path
 
 APPLY_CONTENT_TYPE = "application/apply-patch+yaml"  # JSON is valid YAML
 
@@ -52,7 +52,11 @@ class Service:
                 return []
             where = f"in namespace {namespace}" if namespace else "in the cluster"
             raise _wrap("list", f"{kind} objects {where}", exc) from None
-        return list((doc or {}).get("items") or [])
+        items = list((doc or {}).get("items") or [])
+        for item in items:  # list items come without these; single reads have them
+            item.setdefault("apiVersion", API_VERSIONS[kind])
+            item.setdefault("kind", kind)
+        return items
 
     def apply(self, manifest: dict[str, Any], dry_run: bool, force: bool = False, manager: str = MANAGER) -> dict[str, Any]:
         meta = manifest["metadata"]
