@@ -92,11 +92,11 @@ def resolve(params: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, Any]
     from ``KUBECONFIG``/``~/.kube/config``, else in-cluster).
     """
     from_params = {k: params.get(k) for k in CREDENTIAL_OPTIONS}
-    from_env = {k: _from_env(k, env) for k in CREDENTIAL_OPTIONS}
     if any(v is not None for v in from_params.values()):
         settings, source = from_params, "parameters"
-    elif any(v is not None for v in from_env.values()):
-        settings, source = from_env, "environment"
+    elif any(env.get(ENV_NAMES[k]) for k in CREDENTIAL_OPTIONS):
+        # Parsed only when chosen: a bad value in an ignored variable is no error.
+        settings, source = {k: _from_env(k, env) for k in CREDENTIAL_OPTIONS}, "environment"
     else:
         settings, source = dict.fromkeys(CREDENTIAL_OPTIONS), "default"
     for name, default in (("connect_timeout", DEFAULT_CONNECT_TIMEOUT), ("request_timeout", DEFAULT_REQUEST_TIMEOUT)):

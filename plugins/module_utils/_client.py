@@ -176,8 +176,12 @@ def connection_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
                 conn["client_key"] = _data_or_file(user, "client-key", "client.key")
                 token = user.get("token")
                 if not token and user.get("tokenFile"):
-                    with open(user["tokenFile"], encoding="utf-8") as handle:
-                        token = handle.read().strip()
+                    try:
+                        with open(user["tokenFile"], encoding="utf-8") as handle:
+                            token = handle.read().strip()
+                    except OSError as exc:
+                        raise AuthConfigError(f"cannot read the kubeconfig's tokenFile {user['tokenFile']}: "
+                                              f"{exc.strerror}") from None
                 conn["token"] = token
         elif settings.get("kubeconfig") or settings.get("context"):
             raise AuthConfigError("no kubeconfig found to take the context from")

@@ -140,9 +140,14 @@ def service(spec: dict[str, Any], namespace: str) -> dict[str, Any]:
 
 
 def ingress_name(app: str, host: str) -> str:
-    """Named after the host, not its place in the list, so reordering routes changes nothing."""
+    """Named after the host, not its place in the list, so reordering routes changes nothing.
+
+    Dots become dashes; a host that has dashes of its own (or a wildcard, or
+    is too long) also gets a short hash, so ``api-v2.example.com`` and
+    ``api.v2.example.com`` never share a name.
+    """
     readable = f"{app}-{host.replace('*', 'wildcard').replace('.', '-')}"
-    if len(readable) <= 63:
+    if len(readable) <= 63 and "-" not in host and "*" not in host:
         return readable
     digest = hashlib.sha256(host.encode()).hexdigest()[:10]
     return f"{readable[:52].rstrip('-')}-{digest}"

