@@ -9,14 +9,16 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-# ansible-core 2.19 (the oldest meta/runtime.yml claims) runs on Python 3.11;
-# the newest (2.21) needs Python 3.12 or later.
-PY_OLD ?= $(shell command -v python3.11)
-PY_NEW ?= $(shell for p in python3.13 python3.12; do command -v $$p && break; done)
-VENV_OLD = $(shell tools/venv.sh requirements/core-2.19.txt $(PY_OLD))
-VENV_NEW = $(shell tools/venv.sh requirements/core-2.21.txt $(PY_NEW))
+# ansible-core 2.19 (the oldest meta/runtime.yml claims) on Python 3.11; the
+# newest ansible-core needs Python 3.12 or later. Both are looked up inside
+# the recipes, so a missing interpreter stops the recipe with a message.
+PY_OLD ?= $$(tools/find-python.sh 3.11)
+PY_NEW ?= $$(tools/find-python.sh 3.13 3.12)
+VENV_OLD = $$(tools/venv.sh requirements/core-2.19.txt $(PY_OLD))
+VENV_NEW = $$(tools/venv.sh requirements/core-2.21.txt $(PY_NEW))
 CLUSTER = tests/cluster/cluster.py
 COLLECTIONS = $(HOME)/.cache/skipper-platform/collections
+ANSIBLE_ENV = ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) ANSIBLE_CALLBACK_RESULT_FORMAT=yaml
 
 .PHONY: help demo status down test cluster-build
 
@@ -33,28 +35,28 @@ $(COLLECTIONS)/ansible_collections/skipper/platform:
 
 demo: $(COLLECTIONS)/ansible_collections/skipper/platform
 	@venv=$(VENV_NEW); \
-	echo "== local cluster 'demo' (the first run compiles Kubernetes: about 6 minutes, with progress)"; \
+	echo "== local cluster 'demo' (the first run compiles Kubernetes once: about 6 minutes, with progress)"; \
 	kubeconfig=$$($$venv/bin/python $(CLUSTER) up --name demo); \
 	echo "== deploying inventories/demo"; \
-	export K8S_AUTH_KUBECONFIG=$$kubeconfig ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) ANSIBLE_CALLBACK_RESULT_FORMAT=yaml; \
+	export K8S_AUTH_KUBECONFIG=$$kubeconfig $(ANSIBLE_ENV); \
 	$$venv/bin/ansible-playbook -i inventories/demo playbooks/deploy.yml; \
 	$$venv/bin/ansible-playbook -i inventories/demo playbooks/status.yml; \
 	echo; \
-	echo "The demo cluster keeps running. Point your own playbooks or kubectl at it with:"; \
+	echo "The demo cluster keeps running. Point playbooks (or kubectl) at it with:"; \
 	echo "  export K8S_AUTH_KUBECONFIG=$$kubeconfig KUBECONFIG=$$kubeconfig"; \
 	echo "Stop it with: make down"
 
 status: $(COLLECTIONS)/ansible_collections/skipper/platform
-	@venv=$(VENV_NEW); kubeconfig=$$($$venv/bin/python $(CLUSTER) kubeconfig --name demo); \
-	K8S_AUTH_KUBECONFIG=$$kubeconfig ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) ANSIBLE_CALLBACK_RESULT_FORMAT=yaml \
-	  $$venv/bin/ansible-playbook -i inventories/demo playbooks/status.yml
+	@venv=$(VENV_NEW); \
+	export K8S_AUTH_KUBECONFIG=$$($$venv/bin/python $(CLUSTER) kubeconfig --name demo) $(ANSIBLE_ENV); \
+	$$venv/bin/ansible-playbook -i inventories/demo playbooks/status.yml
 
 down:
-	@$(VENV_NEW)/bin/python $(CLUSTER) down --name demo
+	@venv=$(VENV_NEW); $$venv/bin/python $(CLUSTER) down --name demo
 
 test:
 	@old=$(VENV_OLD); new=$(VENV_NEW); \
-	$$new/bin/python tools/test.py --core 2.19=$$old --core 2.21=$$new $(if $(ONLY),$(foreach p,$(ONLY),--only $(p)))
+	$$new/bin/python tools/test.py --core 2.19=$$old --core 2.21=$$new $(foreach p,$(ONLY),--only $(p))
 
 cluster-build:
 	@bash tests/cluster/build.sh
