@@ -12,8 +12,10 @@ two objects, in check mode and in the real run alike.
 from __future__ import annotations
 
 import datetime
+import functools
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import _resource as res
 from ._diff import compare
@@ -119,20 +121,20 @@ def converge_app(svc: Service, params: dict[str, Any], check_mode: bool) -> dict
         raise
 
     applied_deployment = None
-    for manifest, result in zip(manifests, predicted):
+    for manifest, result in zip(manifests, predicted, strict=True):
         kind, name = manifest["kind"], manifest["metadata"]["name"]
         current = live.get((kind, name))
         changed, before, after = compare(current, result, manifest)
         plan.record(kind, namespace, name, "unchanged" if not changed else ("created" if current is None else "updated"),
                     before, after)
         if changed:
-            plan.writes.append(lambda m=manifest: svc.apply(m, dry_run=False, force=force))
+            plan.writes.append(functools.partial(svc.apply, manifest, dry_run=False, force=force))
     wanted = {m["metadata"]["name"] for m in manifests if m["kind"] == "Ingress"}
     for name, obj in sorted(ingress_live.items()):
         if name not in wanted:
-            _, before, _ = compare(obj, None, None)
+            before = compare(obj, None, None)[1]
             plan.record("Ingress", namespace, name, "deleted", before, {})
-            plan.writes.append(lambda n=name: svc.delete("Ingress", namespace, n))
+            plan.writes.append(functools.partial(svc.delete, "Ingress", namespace, name))
 
     if not check_mode:
         for write in plan.writes:
@@ -216,7 +218,7 @@ def remove_app(svc: Service, params: dict[str, Any], check_mode: bool) -> dict[s
         if obj is None:
             continue
         obj_name = obj["metadata"]["name"]
-        _, before, _ = compare(obj, None, None)
+        before = compare(obj, None, None)[1]
         plan.record(kind, namespace, obj_name, "deleted", before, {})
         if not check_mode:
             svc.delete(kind, namespace, obj_name)
@@ -230,7 +232,7 @@ def restart_app(svc: Service, params: dict[str, Any], check_mode: bool) -> dict[
     live = svc.get("Deployment", namespace, name)
     if live is None:
         raise SkipperError(f"app {name}: cannot restart: Deployment {namespace}/{name} not found; deploy it first")
-    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    when = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     patch = res.restart_patch(name, namespace, when)
     previous = (((live.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("annotations", {})
     plan = Plan()

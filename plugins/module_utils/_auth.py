@@ -16,7 +16,8 @@ environment.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ansible.module_utils.parsing.convert_bool import boolean
 

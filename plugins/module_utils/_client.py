@@ -19,7 +19,8 @@ import ssl
 import tempfile
 import time
 import warnings
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlencode
 
 from ._auth import resolve
@@ -58,10 +59,10 @@ class _Scratch:
         return target
 
 
-def _load_kubeconfig_docs(kubeconfig: Any) -> tuple[dict[str, Any], str]:
-    """The merged kubeconfig and the folder its relative paths start from."""
+def _load_kubeconfig_docs(kubeconfig: Any) -> dict[str, Any]:
+    """The merged kubeconfig; relative paths in it are made absolute."""
     if isinstance(kubeconfig, Mapping):
-        return dict(kubeconfig), os.getcwd()
+        return dict(kubeconfig)
     if kubeconfig:
         paths = [os.path.expanduser(str(kubeconfig))]
         required = True
@@ -91,8 +92,8 @@ def _load_kubeconfig_docs(kubeconfig: Any) -> tuple[dict[str, Any], str]:
         if not merged.get("current-context"):
             merged["current-context"] = doc.get("current-context")
     if not found:
-        return {}, os.getcwd()
-    return merged, os.getcwd()
+        return {}
+    return merged
 
 
 _PATH_KEYS = ("certificate-authority", "client-certificate", "client-key", "tokenFile")
@@ -127,7 +128,8 @@ def _data_or_file(entry: dict[str, Any], key: str, scratch_name: str) -> str | N
 def _via_kubernetes_package(kubeconfig: Any, context: str | None) -> dict[str, Any]:
     """Exec plugins and auth-providers: let the official client run them."""
     try:
-        from kubernetes import client as k8s_client, config as k8s_config
+        from kubernetes import client as k8s_client
+        from kubernetes import config as k8s_config
     except ImportError:
         raise AuthConfigError(
             "this kubeconfig uses an exec plugin or auth-provider, which needs the Python package "
@@ -157,7 +159,7 @@ def connection_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
                             "client_key": None, "validate_certs": True, "tls_server_name": None}
     use_kubeconfig = bool(settings.get("kubeconfig") or settings.get("context") or not settings.get("host"))
     if use_kubeconfig:
-        doc, _ = _load_kubeconfig_docs(settings.get("kubeconfig"))
+        doc = _load_kubeconfig_docs(settings.get("kubeconfig"))
         if doc:
             context_name = settings.get("context") or doc.get("current-context")
             if not context_name:

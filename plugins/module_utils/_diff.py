@@ -79,7 +79,7 @@ def merge_shapes(a: Any, b: Any) -> Any:
     if isinstance(a, dict) and isinstance(b, dict):
         return {k: merge_shapes(a.get(k), b.get(k)) for k in set(a) | set(b)}
     if isinstance(a, list) and isinstance(b, list):
-        return [merge_shapes(x, y) for x, y in zip(a, b)] + (a[len(b):] if len(a) > len(b) else b[len(a):])
+        return [merge_shapes(x, y) for x, y in zip(a, b, strict=False)] + (a[len(b):] if len(a) > len(b) else b[len(a):])
     return WHOLE
 
 
@@ -91,7 +91,7 @@ def project(value: Any, shape: Any) -> Any:
         return {k: project(value[k], shape[k]) for k in sorted(shape) if k in value}
     if isinstance(shape, list) and isinstance(value, list):
         # Extra live elements stay visible: they are part of the difference.
-        return [project(v, s) for v, s in zip(value, shape)] + value[len(shape):]
+        return [project(v, s) for v, s in zip(value, shape, strict=False)] + value[len(shape):]
     return value
 
 

@@ -9,8 +9,9 @@ the first request that could change the cluster.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any, Mapping
+from typing import Any
 
 from ._errors import ValidationError
 
@@ -83,7 +84,8 @@ def _decimal_form(amount: Decimal) -> str:
 def quantity_value(text: str) -> Decimal:
     """The numeric value of a canonical quantity, for comparisons."""
     match = QUANTITY.match(text)
-    assert match
+    if not match:
+        raise ValueError(f"{text!r} is not a quantity")
     suffix = match.group("suffix") or ""
     number = Decimal(match.group("num"))
     if suffix in BINARY:
@@ -179,7 +181,7 @@ def check_env(app: str, env: Mapping[str, Any] | None, secrets: Mapping[str, Any
             raise fail(app, field, "is also set in env; give each variable one source")
         if not isinstance(ref, Mapping) or not ref.get("secret") or not ref.get("key"):
             raise fail(app, field, "must be a mapping with 'secret' (a Secret's name) and 'key'")
-        if not DNS1123_LABEL.match(str(ref["secret"]).split(".")[0]):
+        if not DNS1123_LABEL.match(str(ref["secret"]).split(".", maxsplit=1)[0]):
             raise fail(app, field, f"{ref['secret']!r} is not a valid Secret name")
         refs[str(key)] = {"secret": str(ref["secret"]), "key": str(ref["key"])}
     return plain, refs

@@ -16,7 +16,7 @@ description:
     C(skipper.platform). Check mode stops before the writes, so it predicts C(changed) and the diff exactly.
   - Waits for the rollout to finish (unless O(wait=false)), and fails naming the pod that is stuck and why.
 author:
-  - skipper.platform contributors
+  - Skipper Platform maintainers (@skipper-platform)
 extends_documentation_fragment:
   - skipper.platform.auth
   - skipper.platform.attributes
@@ -246,7 +246,6 @@ diff:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.skipper.platform.plugins.module_utils._app import run
 from ansible_collections.skipper.platform.plugins.module_utils._module import argument_spec, execute
 
@@ -269,7 +268,7 @@ def main() -> None:
             port={"type": "int", "default": 8080},
             replicas={"type": "int", "default": 1},
             env={"type": "dict"},
-            secrets={"type": "dict"},
+            secrets={"type": "dict", "no_log": False},  # names of Secrets and keys, never values
             resources={"type": "dict"},
             probes={"type": "dict"},
             labels={"type": "dict"},

@@ -13,7 +13,7 @@ description:
     with their image, version, replicas, resources, routes, Deployment conditions and revision.
   - Makes two requests whatever the number of apps.
 author:
-  - skipper.platform contributors
+  - Skipper Platform maintainers (@skipper-platform)
 extends_documentation_fragment:
   - skipper.platform.auth
   - skipper.platform.attributes
@@ -108,7 +108,6 @@ apps:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.skipper.platform.plugins.module_utils._app import read_apps
 from ansible_collections.skipper.platform.plugins.module_utils._module import argument_spec, execute
 

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Run a real Kubernetes control plane on 127.0.0.1 for the demo and the tests.
 
     cluster.py up [--name NAME] [--integration-config PATH]
@@ -98,7 +97,7 @@ def make_pki(pki: Path) -> None:
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
     pki.mkdir(parents=True, exist_ok=True)
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     not_before = now - datetime.timedelta(hours=1)
     not_after = now + datetime.timedelta(days=365)
 
@@ -165,7 +164,7 @@ def make_pki(pki: Path) -> None:
                         x509.DNSName("kubernetes.default.svc"),
                         x509.DNSName("kubernetes.default.svc.cluster.local"),
                         x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-                        x509.IPAddress(next(ipaddress.ip_network(SERVICE_CIDR).hosts())),
+                        x509.IPAddress(ipaddress.IPv4Address(next(ipaddress.ip_network(SERVICE_CIDR).hosts()))),
                     ]
                 ),
                 critical=False,

@@ -56,8 +56,9 @@ def params(**given: Any) -> dict[str, Any]:
                      id="neither-other-env-ignored"),
     ],
 )
-def test_resolve_takes_credentials_from_one_source(given: dict[str, Any], env: dict[str, str], source: str,
-                                                    expected: dict[str, Any]) -> None:
+def test_resolve_takes_credentials_from_one_source(
+    given: dict[str, Any], env: dict[str, str], source: str, expected: dict[str, Any]
+) -> None:
     settings = _auth.resolve(given, env)
     assert settings["source"] == source
     assert {k: settings[k] for k in _auth.CREDENTIAL_OPTIONS} == {**NOTHING, **expected}

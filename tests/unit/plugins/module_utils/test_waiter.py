@@ -160,7 +160,7 @@ def test_wait_until_times_out_on_the_fake_clock_without_sleeping() -> None:
 def test_wait_until_stops_on_done_or_failed(sequence: tuple[str, ...], expected: str, fetches: int) -> None:
     clock = FakeClock()
     fetch, calls = states(*sequence)
-    state, _, value = _waiter.wait_until(fetch, decide, 300, clock=clock, sleep=clock.sleep)
+    state, value = _waiter.wait_until(fetch, decide, 300, clock=clock, sleep=clock.sleep)[::2]
     assert (state, value) == (expected, expected)
     assert len(calls) == fetches
     assert len(clock.sleeps) == fetches - 1
