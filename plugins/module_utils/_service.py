@@ -11,18 +11,21 @@ from __future__ import annotations
 from typing import Any
 
 from ._client import Client
-from ._errors import ApiError
+from ._errors import ApiError, ConnectionFailure, SkipperError
 from ._resource import API_VERSIONS, MANAGER, collection_path, object_path
 
 APPLY_CONTENT_TYPE = "application/apply-patch+yaml"  # JSON is valid YAML
+_RAISE = object()  # marks "a 404 is an error" for Service._call
 
 
 def describe(kind: str, namespace: str | None, name: str) -> str:
     return f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
 
 
-def _wrap(op: str, what: str, exc: ApiError) -> ApiError:
+def _wrap(op: str, what: str, exc: SkipperError) -> SkipperError:
     message = f"Failed to {op} {what}: {exc.message}"
+    if not isinstance(exc, ApiError):
+        return type(exc)(message, **exc.details)
     if exc.status == 409 and exc.causes:
         managers = sorted({c.get("message", "").split('"')[1] for c in exc.causes if c.get("message", "").count('"') >= 2})
         fields = sorted({c.get("field", "") for c in exc.causes if c.get("field")})
@@ -36,22 +39,26 @@ class Service:
     def __init__(self, client: Client) -> None:
         self.client = client
 
-    def get(self, kind: str, namespace: str | None, name: str) -> dict[str, Any] | None:
+    def _call(self, op: str, what: str, method: str, path: str, query: dict[str, Any] | None = None,
+              body: Any = None, content_type: str = "application/json", absent: Any = _RAISE) -> Any:
+        """One request; errors name the operation and the object. ``absent`` is returned on 404."""
         try:
-            return self.client.request("GET", object_path(kind, namespace, name))  # type: ignore[no-any-return]
+            return self.client.request(method, path, query, body, content_type)
         except ApiError as exc:
-            if exc.status == 404:
-                return None
-            raise _wrap("read", describe(kind, namespace, name), exc) from None
+            if exc.status == 404 and absent is not _RAISE:
+                return absent
+            raise _wrap(op, what, exc) from None
+        except ConnectionFailure as exc:
+            raise _wrap(op, what, exc) from None
+
+    def get(self, kind: str, namespace: str | None, name: str) -> dict[str, Any] | None:
+        return self._call("read", describe(kind, namespace, name), "GET",  # type: ignore[no-any-return]
+                          object_path(kind, namespace, name), absent=None)
 
     def list(self, kind: str, namespace: str | None, selector: str | None = None) -> list[dict[str, Any]]:
-        try:
-            doc = self.client.request("GET", collection_path(kind, namespace), {"labelSelector": selector})
-        except ApiError as exc:
-            if exc.status == 404 and namespace:
-                return []
-            where = f"in namespace {namespace}" if namespace else "in the cluster"
-            raise _wrap("list", f"{kind} objects {where}", exc) from None
+        where = f"in namespace {namespace}" if namespace else "in the cluster"
+        doc = self._call("list", f"{kind} objects {where}", "GET", collection_path(kind, namespace),
+                         {"labelSelector": selector}, absent={} if namespace else _RAISE)
         items = list((doc or {}).get("items") or [])
         for item in items:  # list items come without these; single reads have them
             item.setdefault("apiVersion", API_VERSIONS[kind])
@@ -61,18 +68,13 @@ class Service:
     def apply(self, manifest: dict[str, Any], dry_run: bool, force: bool = False, manager: str = MANAGER) -> dict[str, Any]:
         meta = manifest["metadata"]
         query = {"fieldManager": manager, "force": "true" if force else "false", "dryRun": "All" if dry_run else None}
-        what = describe(manifest["kind"], meta.get("namespace"), meta["name"])
-        try:
-            return self.client.request(  # type: ignore[no-any-return]
-                "PATCH", object_path(manifest["kind"], meta.get("namespace"), meta["name"]),
-                query, manifest, APPLY_CONTENT_TYPE,
-            )
-        except ApiError as exc:
-            raise _wrap("dry-run apply" if dry_run else "apply", what, exc) from None
+        return self._call(  # type: ignore[no-any-return]
+            "dry-run apply" if dry_run else "apply", describe(manifest["kind"], meta.get("namespace"), meta["name"]),
+            "PATCH", object_path(manifest["kind"], meta.get("namespace"), meta["name"]), query, manifest,
+            APPLY_CONTENT_TYPE,
+        )
 
     def delete(self, kind: str, namespace: str | None, name: str) -> None:
-        try:
-            self.client.request("DELETE", object_path(kind, namespace, name), {"propagationPolicy": "Background"})
-        except ApiError as exc:
-            if exc.status != 404:
-                raise _wrap("delete", describe(kind, namespace, name), exc) from None
+        # Already gone counts as deleted: the goal is reached either way.
+        self._call("delete", describe(kind, namespace, name), "DELETE", object_path(kind, namespace, name),
+                   {"propagationPolicy": "Background"}, absent=None)

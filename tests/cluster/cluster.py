@@ -37,6 +37,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -373,7 +374,7 @@ def cmd_up(name: str, integration_config: str | None) -> int:
             stopped = stop(cdir)
             if stopped:
                 log(f"stopped the old '{name}' cluster: {', '.join(stopped)}")
-            shutil.rmtree(cdir)
+            remove_state(cdir)
         cdir.mkdir(parents=True)
         create(cdir, name, bin_dir)
         log(f"cluster '{name}' is up in {time.monotonic() - t0:.1f} s")
@@ -405,9 +406,16 @@ def create(cdir: Path, name: str, bin_dir: Path) -> None:
         "- level: Metadata\n"
     )
     kwok_config = cdir / "kwok.yaml"
-    exec_dir = cdir / "exec"
-    exec_dir.mkdir()
+    # Exec runs as nobody, who cannot enter root's home: its folder is in /tmp.
+    exec_dir = Path(tempfile.mkdtemp(prefix=f"skipper-{name}-exec-"))
     exec_dir.chmod(0o777)
+    state["exec_dir"] = str(exec_dir)
+    (cdir / "state.json").write_text(json.dumps(state, indent=2) + "\n")
+    pod_log = cdir / "pod.log"
+    # Every container's log: CRI format, as the kubelet would serve it.
+    pod_log.write_text(
+        "2026-01-01T00:00:00.000000000Z stdout F skipper local cluster: this pod runs on a KWOK fake node\n"
+    )
     stages = sorted((bin_dir.parent / "stages").glob("*.yaml"))
     if not stages:
         raise ClusterError(f"no kwok stages in {bin_dir.parent / 'stages'}; rebuild with tests/cluster/build.sh")
@@ -419,6 +427,8 @@ def create(cdir: Path, name: str, bin_dir: Path) -> None:
         "apiVersion: kwok.x-k8s.io/v1alpha1\nkind: ClusterExec\nmetadata: {name: exec-local}\n"
         f"spec:\n  execs:\n  - local:\n      workDir: {exec_dir}\n"
         "      securityContext: {runAsUser: 65534, runAsGroup: 65534}\n"
+        "---\napiVersion: kwok.x-k8s.io/v1alpha1\nkind: ClusterLogs\nmetadata: {name: logs-local}\n"
+        f"spec:\n  logs:\n  - logsFile: {pod_log}\n    follow: true\n"
     )
     bins = {c: str(bin_dir / c) for c in COMPONENTS}
     etcd_url = f"http://127.0.0.1:{ports['etcd']}"
@@ -500,13 +510,20 @@ def write_integration_config(path: Path, cdir: Path, state: dict[str, Any]) -> N
     path.write_text("".join(f"{k}: {json.dumps(v)}\n" for k, v in lines.items()))
 
 
+def remove_state(cdir: Path) -> None:
+    state = load_state(cdir) or {}
+    if state.get("exec_dir"):
+        shutil.rmtree(state["exec_dir"], ignore_errors=True)
+    shutil.rmtree(cdir, ignore_errors=True)
+
+
 def cmd_down(name: str) -> int:
     cdir = cluster_dir(name)
     if not cdir.exists():
         log(f"no cluster '{name}' to stop")
         return 0
     stopped = stop(cdir)
-    shutil.rmtree(cdir, ignore_errors=True)
+    remove_state(cdir)
     log(f"stopped cluster '{name}': {', '.join(stopped) or 'nothing was running'}")
     return 0
 
