@@ -71,7 +71,7 @@ def _check_secret_refs(svc: Service, spec: dict[str, Any], namespace: str, names
                 )
 
 
-def _namespace_state(svc: Service, namespace: str, create: bool, plan: Plan, check_mode: bool) -> bool:
+def _namespace_state(svc: Service, namespace: str, create: bool, plan: Plan) -> bool:
     """True when the namespace exists now; plans its creation when allowed."""
     try:
         if svc.get("Namespace", None, namespace) is not None:
@@ -98,11 +98,10 @@ def converge_app(svc: Service, params: dict[str, Any], check_mode: bool) -> dict
     plan = Plan()
     manifests = res.app_manifests(spec, namespace)
     deployment_live = svc.get("Deployment", namespace, spec["name"])
-    service_live = svc.get("Service", namespace, spec["name"]) if deployment_live is not None else None
+    # A Deployment found proves the namespace exists, without reading it.
     namespace_exists = deployment_live is not None or _namespace_state(
-        svc, namespace, params.get("create_namespace", False), plan, check_mode)
-    if deployment_live is None and namespace_exists:
-        service_live = svc.get("Service", namespace, spec["name"])
+        svc, namespace, params.get("create_namespace", False), plan)
+    service_live = svc.get("Service", namespace, spec["name"]) if namespace_exists else None
     _check_secret_refs(svc, spec, namespace, namespace_exists)
     ingress_live = {i["metadata"]["name"]: i for i in
                     (svc.list("Ingress", namespace, _ingress_selector(spec["name"])) if namespace_exists else [])}
@@ -239,7 +238,7 @@ def restart_app(svc: Service, params: dict[str, Any], check_mode: bool) -> dict[
     key = res.RESTART_ANNOTATION
     plan.record("Deployment", namespace, name, "updated",
                 {"spec": {"template": {"metadata": {"annotations": {key: previous.get(key, "")}}}}},
-                patch["spec"] and {"spec": patch["spec"]})
+                {"spec": patch["spec"]})
     outcome = {"status": "not_waited", "message": "check mode" if check_mode else "wait is false"}
     deployment = live
     if not check_mode:

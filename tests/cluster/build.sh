@@ -62,7 +62,7 @@ mkdir -p "$tmp/bin"
 start=$(date +%s)
 heartbeat() {
   while sleep 30; do
-    echo "cluster build: still compiling ($(( ($(date +%s) - start) / 60 )) min so far; a cold build takes 15-30 min on 2 cores)" >&2
+    echo "cluster build: still compiling ($(( ($(date +%s) - start) / 60 )) min so far; a cold build takes about 6 min on 2 cores)" >&2
   done
 }
 echo "cluster build: no cached binaries for Kubernetes $k8s_version (key $key)." >&2

@@ -227,8 +227,8 @@ def running_pid(cdir: Path, component: str) -> int | None:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except (OSError, ValueError):
         return None
-    # Our processes carry --skipper-cluster-dir-marker via their data paths: make sure
-    # the pid was not reused by something else before we ever signal it.
+    # Every process we start names this cluster's folder in its arguments:
+    # a pid reused by something else since then is never signalled.
     if not any(str(cdir).encode() in part for part in cmdline):
         return None
     state = Path(f"/proc/{pid}/stat").read_text().split()[2] if Path(f"/proc/{pid}/stat").exists() else "X"
