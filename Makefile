@@ -20,13 +20,14 @@ CLUSTER = tests/cluster/cluster.py
 COLLECTIONS = $(HOME)/.cache/skipper-platform/collections
 ANSIBLE_ENV = ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) ANSIBLE_CALLBACK_RESULT_FORMAT=yaml
 
-.PHONY: help demo status down test cluster-build
+.PHONY: help demo status down test bench cluster-build
 
 help:
 	@echo "make demo    deploy the demo inventory to a local cluster and print its status"
 	@echo "make test    run every test (unit, sanity, lint, integration on a real local cluster)"
 	@echo "make status  print the demo apps' status again"
 	@echo "make down    stop the demo cluster"
+	@echo "make bench   measure a no-op deploy against its peers (needs the demo cluster)"
 
 # The collection is used straight from this checkout through a symlink.
 $(COLLECTIONS)/ansible_collections/skipper/platform:
@@ -57,6 +58,12 @@ down:
 test:
 	@old=$(VENV_OLD); new=$(VENV_NEW); \
 	$$new/bin/python tools/test.py --core 2.19=$$old --core 2.21=$$new $(foreach p,$(ONLY),--only $(p))
+
+# Speed, measured on request (never asserted in tests): no-op app tasks against
+# empty module tasks and kubernetes.core.k8s, on the demo cluster.
+bench: $(COLLECTIONS)/ansible_collections/skipper/platform
+	@venv=$$(tools/venv.sh benchmarks/requirements.txt $(PY_NEW)); \
+	PATH=$$venv/bin:$$PATH $(ANSIBLE_ENV) $$venv/bin/python benchmarks/run.py
 
 cluster-build:
 	@bash tests/cluster/build.sh
