@@ -178,8 +178,7 @@ def phase_lint(tally: Tally, venv: Path, coll: Path) -> None:
     checks = [
         Check("ansible-lint", ["ansible-lint", "--profile", "production", "--offline", "--nocolor"]),
         Check("ruff", ["ruff", "check", "plugins", "tests", "tools", "benchmarks"]),
-        Check("mypy", ["mypy", "--config-file", "tests/mypy.ini", "plugins/module_utils", "tests/cluster", "tools",
-                        "benchmarks"]),
+        Check("mypy", ["mypy", "--config-file", "tests/mypy.ini", "plugins/module_utils", "tests/cluster", "tools", "benchmarks"]),
         Check("changelog", ["antsibull-changelog", "lint"]),
         # What an execution environment build would install for this collection.
         Check("ansible-builder introspect", ["ansible-builder", "introspect", "--sanitize", str(coll.parents[2])],
