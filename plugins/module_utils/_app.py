@@ -21,7 +21,7 @@ from . import _resource as res
 from ._diff import compare
 from ._errors import ApiError, RolloutError, SkipperError, ValidationError
 from ._service import Service, describe
-from ._spec import check_name, normalize_app
+from ._spec import check_name, check_namespace, normalize_app
 from ._waiter import replicas_of, rollout_state, stuck_pods, wait_until
 
 
@@ -92,9 +92,26 @@ def _namespace_state(svc: Service, namespace: str, create: bool, plan: Plan) -> 
     return False
 
 
+def _refuse_foreign(obj: dict[str, Any], app: str, what: str) -> None:
+    """Never take over or delete what another app or tool made under the same name."""
+    labels = (obj.get("metadata") or {}).get("labels") or {}
+    if labels.get(res.MANAGED_BY_LABEL) != res.MANAGER or labels.get(res.NAME_LABEL) != app:
+        owner = labels.get(res.MANAGED_BY_LABEL) or "no app.kubernetes.io/managed-by label"
+        raise ValidationError(
+            f"app {app}: {what} {obj['metadata'].get('namespace')}/{obj['metadata']['name']} exists but is not this "
+            f"app's (managed by {owner}, app {labels.get(res.NAME_LABEL, '?')}); leaving it alone",
+            app=app, field="name")
+
+
+def _with_progress(exc: SkipperError, plan: Plan, writes_done: int) -> SkipperError:
+    """A failure after a write still says what changed."""
+    exc.details.update(changed=writes_done > 0, objects=plan.objects, diff=plan.diffs)
+    return exc
+
+
 def converge_app(svc: Service, params: dict[str, Any], check_mode: bool) -> dict[str, Any]:
     spec = normalize_app(params)
-    namespace = params["namespace"]
+    namespace = check_namespace(params["namespace"])
     plan = Plan()
     manifests = res.app_manifests(spec, namespace)
     deployment_live = svc.get("Deployment", namespace, spec["name"])
@@ -107,6 +124,12 @@ def converge_app(svc: Service, params: dict[str, Any], check_mode: bool) -> dict
                     (svc.list("Ingress", namespace, _ingress_selector(spec["name"])) if namespace_exists else [])}
     live = {("Deployment", spec["name"]): deployment_live, ("Service", spec["name"]): service_live}
     live.update({("Ingress", name): obj for name, obj in ingress_live.items()})
+    for manifest in manifests:
+        if manifest["kind"] == "Ingress" and manifest["metadata"]["name"] not in ingress_live and namespace_exists:
+            # Only when a route's Ingress is new: one read, not on the no-op path.
+            other = svc.get("Ingress", namespace, manifest["metadata"]["name"])
+            if other is not None:
+                _refuse_foreign(other, spec["name"], "Ingress")
 
     force = bool(params.get("force"))
     if not namespace_exists and not check_mode:
@@ -135,11 +158,16 @@ def converge_app(svc: Service, params: dict[str, Any], check_mode: bool) -> dict
             plan.record("Ingress", namespace, name, "deleted", before, {})
             plan.writes.append(functools.partial(svc.delete, "Ingress", namespace, name))
 
+    writes_done = 0
     if not check_mode:
-        for write in plan.writes:
-            result = write()
-            if isinstance(result, dict) and result.get("kind") == "Deployment":
-                applied_deployment = result
+        try:
+            for write in plan.writes:
+                result = write()
+                writes_done += 1
+                if isinstance(result, dict) and result.get("kind") == "Deployment":
+                    applied_deployment = result
+        except SkipperError as exc:
+            raise _with_progress(exc, plan, writes_done) from None
 
     current_deployment = applied_deployment or deployment_live
     info = app_summary(spec, namespace, current_deployment)
@@ -150,9 +178,12 @@ def converge_app(svc: Service, params: dict[str, Any], check_mode: bool) -> dict
             if state == "done":
                 outcome = {"status": "succeeded", "message": why}
     elif params.get("wait", True):
-        outcome, current_deployment = wait_for_rollout(
-            svc, spec["name"], namespace, float(params.get("wait_timeout", 300)),
-            first=None if applied_deployment is not None else deployment_live)
+        try:
+            outcome, current_deployment = wait_for_rollout(
+                svc, spec["name"], namespace, float(params.get("wait_timeout", 300)),
+                first=None if applied_deployment is not None else deployment_live)
+        except SkipperError as exc:
+            raise _with_progress(exc, plan, writes_done) from None
         info = app_summary(spec, namespace, current_deployment)
     info["rollout"] = outcome
     result = {"changed": plan.changed, "objects": plan.objects, "app": info, "diff": plan.diffs}
@@ -170,10 +201,10 @@ def wait_for_rollout(svc: Service, app: str, namespace: str, timeout: float,
         deployment = svc.get("Deployment", namespace, app)
         if deployment is None:
             raise SkipperError(f"app {app}: Deployment {namespace}/{app} disappeared during the rollout")
-        # After a short grace, look at the pods too: a bad image or a crash loop
-        # will not get better by waiting for the whole timeout.
+        # After a short grace, look at the new pods too: a bad image or a crash
+        # loop will not get better by waiting for the whole timeout.
         if time.monotonic() - started > 3 and rollout_state(deployment)[0] != "done":
-            fatal[:] = [p for p in stuck_pods(svc.list("Pod", namespace, res.selector_string(app))) if p["fatal"]]
+            fatal[:] = [p for p in stuck_pods(_new_pods(svc, app, namespace, deployment)) if p["fatal"]]
         return deployment
 
     def decide(deployment: dict[str, Any]) -> tuple[str, str]:
@@ -185,12 +216,26 @@ def wait_for_rollout(svc: Service, app: str, namespace: str, timeout: float,
     if state == "done":
         return {"status": "succeeded", "message": why}, deployment
     if state == "timeout":
-        stuck = stuck_pods(svc.list("Pod", namespace, res.selector_string(app)))
+        stuck = stuck_pods(_new_pods(svc, app, namespace, deployment))
         detail = "; ".join(f"pod {p['pod']}: {p['reason']}" for p in stuck[:3]) or why
         why = f"app {app}: rollout did not finish within {timeout:g} s ({why}): {detail}"
     else:
         why = f"app {app}: rollout failed: {why}"
     return {"status": "failed", "message": why}, deployment
+
+
+def _new_pods(svc: Service, app: str, namespace: str, deployment: dict[str, Any]) -> list[dict[str, Any]]:
+    """The pods of the Deployment's current revision; an old version's crash loop is not this rollout's."""
+    revision = ((deployment.get("metadata") or {}).get("annotations") or {}).get("deployment.kubernetes.io/revision")
+    selector = res.selector_string(app)
+    for replica_set in svc.list("ReplicaSet", namespace, selector):
+        meta = replica_set.get("metadata") or {}
+        if revision and (meta.get("annotations") or {}).get("deployment.kubernetes.io/revision") == revision:
+            template_hash = (meta.get("labels") or {}).get("pod-template-hash")
+            if template_hash:
+                selector += f",pod-template-hash={template_hash}"
+            break
+    return svc.list("Pod", namespace, selector)
 
 
 def app_summary(spec: dict[str, Any], namespace: str, deployment: dict[str, Any] | None) -> dict[str, Any]:
@@ -209,28 +254,36 @@ def app_summary(spec: dict[str, Any], namespace: str, deployment: dict[str, Any]
 
 def remove_app(svc: Service, params: dict[str, Any], check_mode: bool) -> dict[str, Any]:
     name = check_name(params["name"])
-    namespace = params["namespace"]
+    namespace = check_namespace(params["namespace"])
     plan = Plan()
-    found = [("Deployment", svc.get("Deployment", namespace, name)), ("Service", svc.get("Service", namespace, name))]
-    found += [("Ingress", i) for i in svc.list("Ingress", namespace, _ingress_selector(name))]
+    candidates = [("Deployment", svc.get("Deployment", namespace, name)), ("Service", svc.get("Service", namespace, name))]
+    candidates += [("Ingress", i) for i in svc.list("Ingress", namespace, _ingress_selector(name))]
+    # Objects already being deleted count as gone; nothing of another owner is touched.
+    found = [(kind, obj) for kind, obj in candidates if obj is not None and not obj["metadata"].get("deletionTimestamp")]
     for kind, obj in found:
-        if obj is None:
-            continue
+        _refuse_foreign(obj, name, kind)
+    for kind, obj in found:
         obj_name = obj["metadata"]["name"]
         before = compare(obj, None, None)[1]
         plan.record(kind, namespace, obj_name, "deleted", before, {})
-        if not check_mode:
-            svc.delete(kind, namespace, obj_name)
+        plan.writes.append(functools.partial(svc.delete, kind, namespace, obj_name))
+    if not check_mode:
+        for done, write in enumerate(plan.writes):
+            try:
+                write()
+            except SkipperError as exc:
+                raise _with_progress(exc, plan, done) from None
     return {"changed": plan.changed, "objects": plan.objects, "diff": plan.diffs,
             "app": {"name": name, "namespace": namespace}}
 
 
 def restart_app(svc: Service, params: dict[str, Any], check_mode: bool) -> dict[str, Any]:
     name = check_name(params["name"])
-    namespace = params["namespace"]
+    namespace = check_namespace(params["namespace"])
     live = svc.get("Deployment", namespace, name)
     if live is None:
         raise SkipperError(f"app {name}: cannot restart: Deployment {namespace}/{name} not found; deploy it first")
+    _refuse_foreign(live, name, "Deployment")
     when = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     patch = res.restart_patch(name, namespace, when)
     previous = (((live.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("annotations", {})
@@ -300,6 +353,7 @@ def describe_app(deployment: dict[str, Any], ingresses: list[dict[str, Any]]) ->
 
 
 def read_apps(svc: Service, namespace: str, name: str | None) -> dict[str, Any]:
+    namespace = check_namespace(namespace)
     selector = f"{res.MANAGED_BY_LABEL}={res.MANAGER}" + (f",{res.NAME_LABEL}={check_name(name)}" if name else "")
     deployments = svc.list("Deployment", namespace, selector)
     ingresses = svc.list("Ingress", namespace, selector)

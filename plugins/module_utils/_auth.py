@@ -50,7 +50,8 @@ ENV_NAMES = {
 }
 
 AUTH_ARG_SPEC: dict[str, dict[str, Any]] = {
-    "kubeconfig": {"type": "raw"},
+    # A kubeconfig given inline may hold tokens and keys: never logged.
+    "kubeconfig": {"type": "raw", "no_log": True},
     "context": {"type": "str"},
     "host": {"type": "str"},
     "api_key": {"type": "str", "no_log": True},

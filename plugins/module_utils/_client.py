@@ -63,25 +63,21 @@ def _load_kubeconfig_docs(kubeconfig: Any) -> dict[str, Any]:
     """The merged kubeconfig; relative paths in it are made absolute."""
     if isinstance(kubeconfig, Mapping):
         return dict(kubeconfig)
+    # Like kubectl: several files separated by ':' merge, the first one to
+    # define a name (or the current context) wins.
     if kubeconfig:
-        paths = [os.path.expanduser(str(kubeconfig))]
-        required = True
+        paths = [os.path.expanduser(p) for p in str(kubeconfig).split(os.pathsep) if p]
     else:
         env = os.environ.get("KUBECONFIG", "")
         paths = [p for p in env.split(os.pathsep) if p] or [os.path.expanduser("~/.kube/config")]
-        required = bool(env)
     merged: dict[str, Any] = {"clusters": [], "users": [], "contexts": []}
     found = False
     for path in paths:
         if not os.path.exists(path):
-            if required and kubeconfig:
+            if kubeconfig:
                 raise AuthConfigError(f"kubeconfig file {path} does not exist")
             continue
-        try:
-            with open(path, encoding="utf-8") as handle:
-                doc = yaml.safe_load(handle) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise AuthConfigError(f"cannot read kubeconfig {path}: {exc}") from None
+        doc = _read_kubeconfig(path)
         found = True
         base = os.path.dirname(os.path.abspath(path))
         for section in ("clusters", "users", "contexts"):
@@ -94,6 +90,22 @@ def _load_kubeconfig_docs(kubeconfig: Any) -> dict[str, Any]:
     if not found:
         return {}
     return merged
+
+
+def _read_kubeconfig(path: str) -> dict[str, Any]:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            doc = yaml.safe_load(handle) or {}
+    except OSError as exc:
+        raise AuthConfigError(f"cannot read kubeconfig {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        # Only the position: YAML's own message quotes the line, which may hold a token.
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise AuthConfigError(f"kubeconfig {path} is not valid YAML{where}") from None
+    if not isinstance(doc, dict) or not all(isinstance(doc.get(s) or [], list) for s in ("clusters", "users", "contexts")):
+        raise AuthConfigError(f"kubeconfig {path} is not a kubeconfig (a mapping with clusters, users and contexts)")
+    return doc
 
 
 _PATH_KEYS = ("certificate-authority", "client-certificate", "client-key", "tokenFile")
@@ -121,7 +133,11 @@ def _named(doc: dict[str, Any], section: str, name: str | None, what: str) -> di
 def _data_or_file(entry: dict[str, Any], key: str, scratch_name: str) -> str | None:
     data = entry.get(f"{key}-data")
     if data:
-        return _Scratch.write(scratch_name, base64.b64decode(data))
+        try:
+            decoded = base64.b64decode(data, validate=True)
+        except (ValueError, TypeError):
+            raise AuthConfigError(f"kubeconfig field {key}-data is not valid base64") from None
+        return _Scratch.write(scratch_name, decoded)
     return entry.get(key)
 
 
@@ -137,10 +153,13 @@ def _via_kubernetes_package(kubeconfig: Any, context: str | None) -> dict[str, A
         ) from None
     cfg = k8s_client.Configuration()
     loader_args: dict[str, Any] = {"context": context, "client_configuration": cfg, "persist_config": False}
-    if isinstance(kubeconfig, Mapping):
-        k8s_config.load_kube_config_from_dict(dict(kubeconfig), **loader_args)
-    else:
-        k8s_config.load_kube_config(config_file=kubeconfig or None, **loader_args)
+    try:
+        if isinstance(kubeconfig, Mapping):
+            k8s_config.load_kube_config_from_dict(dict(kubeconfig), **loader_args)
+        else:
+            k8s_config.load_kube_config(config_file=kubeconfig or None, **loader_args)
+    except Exception as exc:  # the plugin's own failure, whatever its type
+        raise AuthConfigError(f"the kubeconfig's exec plugin or auth-provider failed: {type(exc).__name__}") from None
     token = (cfg.api_key or {}).get("authorization")
     return {
         "host": cfg.host,
@@ -188,8 +207,11 @@ def connection_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
         elif settings.get("kubeconfig") or settings.get("context"):
             raise AuthConfigError("no kubeconfig found to take the context from")
         elif os.path.exists(os.path.join(IN_CLUSTER_DIR, "token")) and os.environ.get("KUBERNETES_SERVICE_HOST"):
-            with open(os.path.join(IN_CLUSTER_DIR, "token"), encoding="utf-8") as handle:
-                conn["token"] = handle.read().strip()
+            try:
+                with open(os.path.join(IN_CLUSTER_DIR, "token"), encoding="utf-8") as handle:
+                    conn["token"] = handle.read().strip()
+            except OSError as exc:
+                raise AuthConfigError(f"cannot read the in-cluster service account token: {exc.strerror}") from None
             host = os.environ["KUBERNETES_SERVICE_HOST"]
             if ":" in host:
                 host = f"[{host}]"
@@ -225,9 +247,15 @@ class Client:
         conn = connection_settings(settings)
         self.host = conn["host"]
         self._token = conn["token"]
+        for name in ("connect_timeout", "request_timeout"):
+            if not settings[name] > 0:  # also refuses NaN
+                raise AuthConfigError(f"{name} must be a positive number of seconds, not {settings[name]}")
         self.timeout = urllib3.Timeout(connect=settings["connect_timeout"], read=settings["request_timeout"])
         if conn["validate_certs"]:
-            ctx = ssl.create_default_context(cafile=conn["ca_cert"]) if conn["ca_cert"] else ssl.create_default_context()
+            try:
+                ctx = ssl.create_default_context(cafile=conn["ca_cert"]) if conn["ca_cert"] else ssl.create_default_context()
+            except (OSError, ssl.SSLError) as exc:
+                raise AuthConfigError(f"cannot load the CA certificate {conn['ca_cert']}: {exc}") from None
         else:
             ctx = ssl.create_default_context()
             ctx.check_hostname = False
@@ -278,21 +306,31 @@ class Client:
                 continue
             if method == "DELETE" and resp.status == 404 and attempt > 0:
                 return None  # an earlier try went through before its answer was lost
-            if resp.status >= 400:
+            if not 200 <= resp.status < 300:
                 raise self._api_error(resp)
-            return json.loads(resp.data) if resp.data else None
+            if not resp.data:
+                return None
+            try:
+                return json.loads(resp.data)
+            except ValueError:
+                raise ApiError(f"{resp.status}: the answer from {self.host} is not JSON: is this a Kubernetes API server?",
+                               status=resp.status) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _api_error(self, resp: Any) -> ApiError:
         status_doc: dict[str, Any] = {}
         try:
-            status_doc = json.loads(resp.data)
+            parsed = json.loads(resp.data)
+            status_doc = parsed if isinstance(parsed, dict) else {}
         except ValueError:
             pass
         reason = status_doc.get("reason") or resp.reason or ""
         message = status_doc.get("message") or resp.data.decode(errors="replace")[:300]
         causes = (status_doc.get("details") or {}).get("causes") or []
-        if resp.status == 401:
+        if 300 <= resp.status < 400:
+            message = (f"{resp.status} {resp.reason}: {self.host} redirects to {resp.headers.get('Location', '?')}; "
+                       "give the API server's own address")
+        elif resp.status == 401:
             message = (f"401 Unauthorized: the API server at {self.host} rejected the credentials "
                        f"(token or client certificate, taken from the {self.source})")
         else:
@@ -311,6 +349,7 @@ def _reason(exc: Exception) -> str:
 
 def _retry_after(resp: Any, default: float) -> float:
     try:
-        return min(float(resp.headers.get("Retry-After", default)), 5.0)
+        wait = float(resp.headers.get("Retry-After", default))
     except ValueError:
         return default
+    return min(max(wait, 0.0), 5.0) if wait == wait else default  # NaN != NaN

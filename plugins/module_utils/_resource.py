@@ -33,10 +33,11 @@ KINDS = {
     "Ingress": ("/apis/networking.k8s.io/v1", "ingresses", True),
     "Secret": ("/api/v1", "secrets", True),
     "Pod": ("/api/v1", "pods", True),
+    "ReplicaSet": ("/apis/apps/v1", "replicasets", True),
     "Event": ("/api/v1", "events", True),
 }
 API_VERSIONS = {"Namespace": "v1", "Deployment": "apps/v1", "Service": "v1", "Ingress": "networking.k8s.io/v1",
-                "Secret": "v1", "Pod": "v1", "Event": "v1"}
+                "Secret": "v1", "Pod": "v1", "Event": "v1", "ReplicaSet": "apps/v1"}
 
 
 def collection_path(kind: str, namespace: str | None) -> str:
@@ -142,14 +143,15 @@ def service(spec: dict[str, Any], namespace: str) -> dict[str, Any]:
 def ingress_name(app: str, host: str) -> str:
     """Named after the host, not its place in the list, so reordering routes changes nothing.
 
-    Dots become dashes; a host that has dashes of its own (or a wildcard, or
-    is too long) also gets a short hash, so ``api-v2.example.com`` and
-    ``api.v2.example.com`` never share a name.
+    ``<app>--<host with dots as dashes>``: app names never hold ``--`` and
+    such hosts no ``-``, so no two apps or hosts can meet on one name. Other
+    hosts (dashes, a wildcard, or too long) keep a readable prefix and end
+    with a hash of app and host.
     """
-    readable = f"{app}-{host.replace('*', 'wildcard').replace('.', '-')}"
-    if len(readable) <= 63 and "-" not in host and "*" not in host:
+    readable = f"{app}--{host.replace('*', 'wildcard').replace('.', '-')}"
+    if len(readable) <= 63 and "-" not in host and "*" not in host and "--" not in app:
         return readable
-    digest = hashlib.sha256(host.encode()).hexdigest()[:10]
+    digest = hashlib.sha256(f"{app}/{host}".encode()).hexdigest()[:10]
     return f"{readable[:52].rstrip('-')}-{digest}"
 
 

@@ -18,8 +18,10 @@ from ._errors import ValidationError
 APP_NAME_MAX = 50
 DNS1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 HOSTNAME = re.compile(r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
+RESERVED_ENV_NAMES = (".", "..")
 TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
@@ -152,7 +154,9 @@ def check_labels(app: str, labels: Mapping[str, Any] | None) -> dict[str, str]:
     out: dict[str, str] = {}
     for key, value in (labels or {}).items():
         key = str(key)
-        name = key.split("/", 1)[-1]
+        prefix, _slash, name = key.rpartition("/")
+        if prefix and (len(prefix) > 253 or not DNS1123_SUBDOMAIN.match(prefix)):
+            raise fail(app, f"labels.{key}", f"the prefix {prefix!r} must be a DNS subdomain such as example.com")
         if key.startswith(RESERVED_LABEL_PREFIX):
             raise fail(app, f"labels.{key}", "labels under app.kubernetes.io/ are set by skipper.platform")
         if len(name) > 63 or not LABEL_NAME.match(name):
@@ -167,7 +171,7 @@ def check_labels(app: str, labels: Mapping[str, Any] | None) -> dict[str, str]:
 def check_env(app: str, env: Mapping[str, Any] | None, secrets: Mapping[str, Any] | None) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
     plain: dict[str, str] = {}
     for key, value in (env or {}).items():
-        if not ENV_NAME.match(str(key)):
+        if not ENV_NAME.match(str(key)) or key in RESERVED_ENV_NAMES:
             raise fail(app, f"env.{key}", "not a valid environment variable name")
         if isinstance(value, (dict, list)) or value is None:
             raise fail(app, f"env.{key}", "must be a string, number or boolean")
@@ -175,13 +179,13 @@ def check_env(app: str, env: Mapping[str, Any] | None, secrets: Mapping[str, Any
     refs: dict[str, dict[str, str]] = {}
     for key, ref in (secrets or {}).items():
         field = f"secrets.{key}"
-        if not ENV_NAME.match(str(key)):
+        if not ENV_NAME.match(str(key)) or key in RESERVED_ENV_NAMES:
             raise fail(app, field, "not a valid environment variable name")
         if key in plain:
             raise fail(app, field, "is also set in env; give each variable one source")
         if not isinstance(ref, Mapping) or not ref.get("secret") or not ref.get("key"):
             raise fail(app, field, "must be a mapping with 'secret' (a Secret's name) and 'key'")
-        if not DNS1123_LABEL.match(str(ref["secret"]).split(".", maxsplit=1)[0]):
+        if len(str(ref["secret"])) > 253 or not DNS1123_SUBDOMAIN.match(str(ref["secret"])):
             raise fail(app, field, f"{ref['secret']!r} is not a valid Secret name")
         refs[str(key)] = {"secret": str(ref["secret"]), "key": str(ref["key"])}
     return plain, refs
@@ -221,6 +225,9 @@ def check_probes(app: str, probes: Mapping[str, Any] | None) -> dict[str, dict[s
             raise fail(app, f"probes.{kind}", f"unknown keys: {', '.join(sorted(unknown))}")
         if bool(spec.get("path")) == bool(spec.get("command")):
             raise fail(app, f"probes.{kind}", "give either path (an HTTP check) or command")
+        command = spec.get("command")
+        if command and (not isinstance(command, list) or not all(isinstance(c, (str, int)) for c in command)):
+            raise fail(app, f"probes.{kind}.command", "must be a list such as [cat, /tmp/healthy], not a string")
         if spec.get("path") and not str(spec["path"]).startswith("/"):
             raise fail(app, f"probes.{kind}.path", "must start with /")
         entry: dict[str, Any] = {k: v for k, v in spec.items() if v is not None}
@@ -258,6 +265,14 @@ def check_routes(app: str, routes: Any, default_issuer: str | None) -> list[dict
             raise fail(app, f"{field}.issuer", "TLS needs a cert-manager issuer (set issuer or tls_issuer)")
         out.append({"host": host, "path": path, "tls": tls, "issuer": issuer if tls else None})
     return out
+
+
+def check_namespace(namespace: Any) -> str:
+    if not isinstance(namespace, str) or len(namespace) > 63 or not DNS1123_LABEL.match(namespace):
+        raise ValidationError(
+            f"namespace {namespace}: must be a DNS-1123 label of at most 63 characters "
+            "(lower-case letters, digits and '-')", field="namespace")
+    return namespace
 
 
 def normalize_app(params: Mapping[str, Any]) -> dict[str, Any]:

@@ -28,6 +28,8 @@ def rollout_state(deployment: dict[str, Any]) -> tuple[str, str]:
     """("done" | "progressing" | "failed", explanation)."""
     meta = deployment.get("metadata") or {}
     status = deployment.get("status") or {}
+    if (deployment.get("spec") or {}).get("paused"):
+        return "failed", "the Deployment is paused: resume it (kubectl rollout resume) before deploying"
     if int(status.get("observedGeneration", 0)) < int(meta.get("generation", 0)):
         return "progressing", "the controller has not seen the new spec yet"
     for cond in status.get("conditions") or []:

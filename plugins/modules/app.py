@@ -191,7 +191,7 @@ objects:
   sample:
     - {kind: Deployment, namespace: shop-prod, name: web, action: updated}
     - {kind: Service, namespace: shop-prod, name: web, action: unchanged}
-    - {kind: Ingress, namespace: shop-prod, name: web-shop-example-com, action: created}
+    - {kind: Ingress, namespace: shop-prod, name: web--shop-example-com, action: created}
 app:
   description: The app after this run.
   returned: always

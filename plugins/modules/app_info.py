@@ -91,7 +91,7 @@ apps:
       description: One entry per Ingress path, with host, path, tls, url and the Ingress's name.
       type: list
       elements: dict
-      sample: [{host: shop.example.com, path: /, tls: true, url: "https://shop.example.com/", ingress: web-shop-example-com}]
+      sample: [{host: shop.example.com, path: /, tls: true, url: "https://shop.example.com/", ingress: web--shop-example-com}]
     conditions:
       description: The Deployment's conditions.
       type: list

@@ -125,8 +125,8 @@ def test_minimal_app_is_a_deployment_and_a_service() -> None:
 @pytest.mark.parametrize(
     ("app", "host", "name"),
     [
-        pytest.param("web", "shop.example.com", "web-shop-example-com", id="dots-to-dashes"),
-        pytest.param("web", "a" * 59, "web-" + "a" * 59, id="exactly-63-no-hash"),
+        pytest.param("web", "shop.example.com", "web--shop-example-com", id="dots-to-dashes"),
+        pytest.param("web", "a" * 58, "web--" + "a" * 58, id="exactly-63-no-hash"),
     ],
 )
 def test_ingress_name_derives_from_the_host(app: str, host: str, name: str) -> None:
@@ -153,8 +153,20 @@ def test_long_ingress_names_get_a_hash_suffix(app: str, host: str) -> None:
 
 
 def test_wildcard_and_dashed_hosts_carry_a_hash() -> None:
-    assert re.fullmatch(r"web-wildcard-preview-example-com-[0-9a-f]{10}", _resource.ingress_name("web", "*.preview.example.com"))
-    assert re.fullmatch(r"web-api-v2-example-com-[0-9a-f]{10}", _resource.ingress_name("web", "api-v2.example.com"))
+    assert re.fullmatch(r"web--wildcard-preview-example-com-[0-9a-f]{10}", _resource.ingress_name("web", "*.preview.example.com"))
+    assert re.fullmatch(r"web--api-v2-example-com-[0-9a-f]{10}", _resource.ingress_name("web", "api-v2.example.com"))
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        pytest.param(("web", "api-v2.example.com"), ("web", "api.v2.example.com"), id="dash-or-dot"),
+        pytest.param(("web", "api.example.com"), ("web-api", "example.com"), id="app-or-host"),
+        pytest.param(("web", "x.example.com"), ("web-x", "example.com"), id="app-prefix"),
+    ],
+)
+def test_no_two_apps_or_hosts_share_an_ingress_name(first: tuple[str, str], second: tuple[str, str]) -> None:
+    assert _resource.ingress_name(*first) != _resource.ingress_name(*second)
 
 
 def test_distinct_hosts_get_distinct_ingress_names() -> None:
@@ -166,7 +178,7 @@ def test_distinct_hosts_get_distinct_ingress_names() -> None:
 def test_one_ingress_per_host_with_its_paths_sorted() -> None:
     ingresses = _resource.ingresses(spec(routes=FULL_ROUTES), "shop-prod")
     assert [i["metadata"]["name"] for i in ingresses] == [
-        _resource.ingress_name("web", "*.preview.example.com"), "web-admin-example-com", "web-shop-example-com"]
+        _resource.ingress_name("web", "*.preview.example.com"), "web--admin-example-com", "web--shop-example-com"]
     shop = ingresses[2]
     (rule,) = shop["spec"]["rules"]
     assert rule["host"] == "shop.example.com"
@@ -186,11 +198,11 @@ def test_route_order_does_not_change_the_ingresses() -> None:
     ("routes", "issuer", "tls"),
     [
         pytest.param([{"host": "shop.example.com", "tls": True}], "letsencrypt",
-                     [{"hosts": ["shop.example.com"], "secretName": "web-shop-example-com-tls"}], id="default-issuer"),
+                     [{"hosts": ["shop.example.com"], "secretName": "web--shop-example-com-tls"}], id="default-issuer"),
         pytest.param([{"host": "shop.example.com", "tls": True, "issuer": "internal-ca"}], "internal-ca",
-                     [{"hosts": ["shop.example.com"], "secretName": "web-shop-example-com-tls"}], id="route-issuer"),
+                     [{"hosts": ["shop.example.com"], "secretName": "web--shop-example-com-tls"}], id="route-issuer"),
         pytest.param([{"host": "shop.example.com"}, {"host": "shop.example.com", "path": "/api", "tls": True}],
-                     "letsencrypt", [{"hosts": ["shop.example.com"], "secretName": "web-shop-example-com-tls"}],
+                     "letsencrypt", [{"hosts": ["shop.example.com"], "secretName": "web--shop-example-com-tls"}],
                      id="one-tls-path-secures-the-host"),
         pytest.param([{"host": "shop.example.com"}], None, None, id="plain-http"),
     ],

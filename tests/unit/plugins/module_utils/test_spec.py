@@ -154,3 +154,29 @@ def test_normalize_app_errors_name_the_app_and_field(changes: dict[str, Any], ap
     assert err.value.message.startswith(f"app {app_name}: {field}: ")
     assert reason in err.value.message
     assert err.value.details == {"app": app_name, "field": field}
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "reason"),
+    [
+        pytest.param({"probes": {"liveness": {"command": "cat /tmp/ok"}}}, "probes.liveness.command", "must be a list",
+                     id="probe-command-string"),
+        pytest.param({"labels": {"Bad_Prefix/x": "y"}}, "labels.Bad_Prefix/x", "must be a DNS subdomain", id="label-prefix"),
+        pytest.param({"secrets": {"DB": {"secret": "foo.Bar/../x", "key": "k"}}}, "secrets.DB", "not a valid Secret name",
+                     id="secret-name-path"),
+        pytest.param({"env": {".": "x"}}, "env..", "not a valid environment variable name", id="env-dot"),
+    ],
+)
+def test_more_bad_input_is_refused(change: dict[str, Any], field: str, reason: str) -> None:
+    params = {"name": "web", "image": "registry.example.com/web", "version": "1.0", **change}
+    with pytest.raises(ValidationError) as caught:
+        _spec.normalize_app(params)
+    assert caught.value.message.startswith(f"app web: {field}: ")
+    assert reason in caught.value.message
+
+
+@pytest.mark.parametrize("namespace", ["shop/x", "Shop", "a" * 64, "", "ns?x=1"])
+def test_namespace_must_be_a_dns_label(namespace: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        _spec.check_namespace(namespace)
+    assert "must be a DNS-1123 label" in caught.value.message
