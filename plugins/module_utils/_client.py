@@ -13,6 +13,7 @@ from __future__ import annotations
 import atexit
 import base64
 import json
+import math
 import os
 import shutil
 import ssl
@@ -352,4 +353,4 @@ def _retry_after(resp: Any, default: float) -> float:
         wait = float(resp.headers.get("Retry-After", default))
     except ValueError:
         return default
-    return min(max(wait, 0.0), 5.0) if wait == wait else default  # NaN != NaN
+    return min(max(wait, 0.0), 5.0) if math.isfinite(wait) else default
