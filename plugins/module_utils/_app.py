@@ -212,16 +212,23 @@ def wait_for_rollout(svc: Service, app: str, namespace: str, timeout: float,
             return "failed", "; ".join(f"pod {p['pod']}: {p['reason']}" for p in fatal)
         return rollout_state(deployment)
 
-    state, why, deployment = wait_until(fetch, decide, timeout, first=first)
-    if state == "done":
-        return {"status": "succeeded", "message": why}, deployment
-    if state == "timeout":
-        stuck = stuck_pods(_new_pods(svc, app, namespace, deployment))
-        detail = "; ".join(f"pod {p['pod']}: {p['reason']}" for p in stuck[:3]) or why
-        why = f"app {app}: rollout did not finish within {timeout:g} s ({why}): {detail}"
-    else:
-        why = f"app {app}: rollout failed: {why}"
-    return {"status": "failed", "message": why}, deployment
+    # A hanging API server must not stretch the wait far past its timeout:
+    # requests and retries stop at the deadline (with a little room for the
+    # last look at the pods).
+    svc.client.deadline = time.monotonic() + timeout + 5
+    try:
+        state, why, deployment = wait_until(fetch, decide, timeout, first=first)
+        if state == "done":
+            return {"status": "succeeded", "message": why}, deployment
+        if state == "timeout":
+            stuck = stuck_pods(_new_pods(svc, app, namespace, deployment))
+            detail = "; ".join(f"pod {p['pod']}: {p['reason']}" for p in stuck[:3]) or why
+            why = f"app {app}: rollout did not finish within {timeout:g} s ({why}): {detail}"
+        else:
+            why = f"app {app}: rollout failed: {why}"
+        return {"status": "failed", "message": why}, deployment
+    finally:
+        svc.client.deadline = None
 
 
 def _new_pods(svc: Service, app: str, namespace: str, deployment: dict[str, Any]) -> list[dict[str, Any]]:

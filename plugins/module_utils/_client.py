@@ -251,7 +251,9 @@ class Client:
         for name in ("connect_timeout", "request_timeout"):
             if not settings[name] > 0:  # also refuses NaN
                 raise AuthConfigError(f"{name} must be a positive number of seconds, not {settings[name]}")
-        self.timeout = urllib3.Timeout(connect=settings["connect_timeout"], read=settings["request_timeout"])
+        self.connect_timeout = float(settings["connect_timeout"])
+        self.request_timeout = float(settings["request_timeout"])
+        self.timeout = urllib3.Timeout(connect=self.connect_timeout, read=self.request_timeout)
         if conn["validate_certs"]:
             try:
                 ctx = ssl.create_default_context(cafile=conn["ca_cert"]) if conn["ca_cert"] else ssl.create_default_context()
@@ -273,6 +275,8 @@ class Client:
             pool_args["assert_hostname"] = conn["tls_server_name"]
         self.pool = urllib3.PoolManager(**pool_args)
         self.requests_made = 0
+        # While set (a rollout wait), no request or retry runs past it.
+        self.deadline: float | None = None
 
     def request(
         self,
@@ -295,16 +299,19 @@ class Client:
         for attempt in range(MAX_RETRIES + 1):
             self.requests_made += 1
             try:
-                resp = self.pool.request(method, url, body=data, headers=headers, timeout=self.timeout,
+                resp = self.pool.request(method, url, body=data, headers=headers, timeout=self._timeout(),
                                          preload_content=True, redirect=False)
             except urllib3.exceptions.HTTPError as exc:
-                if attempt < MAX_RETRIES and method in ("GET", "PATCH", "DELETE", "PUT"):
+                if attempt < MAX_RETRIES and method in ("GET", "PATCH", "DELETE", "PUT") and self._may_wait(BACKOFF[attempt]):
                     time.sleep(BACKOFF[attempt])
                     continue
                 raise ConnectionFailure(f"cannot reach the Kubernetes API server at {self.host}: {_reason(exc)}") from None
             if resp.status in RETRY_STATUSES and attempt < MAX_RETRIES:
-                time.sleep(_retry_after(resp, BACKOFF[attempt]))
-                continue
+                pause = _retry_after(resp, BACKOFF[attempt])
+                if self._may_wait(pause):
+                    time.sleep(pause)
+                    continue
+                raise self._api_error(resp)
             if method == "DELETE" and resp.status == 404 and attempt > 0:
                 return None  # an earlier try went through before its answer was lost
             if not 200 <= resp.status < 300:
@@ -317,6 +324,16 @@ class Client:
                 raise ApiError(f"{resp.status}: the answer from {self.host} is not JSON: is this a Kubernetes API server?",
                                status=resp.status) from None
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _timeout(self) -> Any:
+        """The configured timeouts, cut short by the deadline when one is set."""
+        if self.deadline is None:
+            return self.timeout
+        left = max(self.deadline - time.monotonic(), 0.5)
+        return urllib3.Timeout(connect=min(self.connect_timeout, left), read=min(self.request_timeout, left))
+
+    def _may_wait(self, pause: float) -> bool:
+        return self.deadline is None or time.monotonic() + pause < self.deadline
 
     def _api_error(self, resp: Any) -> ApiError:
         status_doc: dict[str, Any] = {}

@@ -39,9 +39,11 @@ def client(pool: Pool) -> _client.Client:
     made.host = "https://k8s.example:6443"
     made.source = "parameters"
     made._token = "secret-token-value"
+    made.connect_timeout = made.request_timeout = 1.0
     made.timeout = urllib3.Timeout(connect=1, read=1)
     made.pool = pool  # type: ignore[assignment]
     made.requests_made = 0
+    made.deadline = None
     return made
 
 
@@ -140,3 +142,20 @@ def test_list_items_get_kind_and_api_version() -> None:
     svc = _service.Service(client(Pool(Response(200, {"items": [{"metadata": {"name": "a"}}]}))))
     (item,) = svc.list("Ingress", "shop")
     assert (item["apiVersion"], item["kind"]) == ("networking.k8s.io/v1", "Ingress")
+
+
+def test_no_retry_runs_past_the_deadline(no_sleep: list[float]) -> None:
+    made = client(Pool(Response(503), Response(200, {"late": True})))
+    made.deadline = _client.time.monotonic() + 0.1  # less than the first backoff
+    with pytest.raises(ApiError) as caught:
+        made.request("GET", "/apis/apps/v1/namespaces/a/deployments/web")
+    assert caught.value.status == 503
+    assert no_sleep == []
+
+
+def test_requests_near_the_deadline_get_a_shorter_timeout() -> None:
+    made = client(Pool())
+    made.connect_timeout, made.request_timeout = 10.0, 30.0
+    made.deadline = _client.time.monotonic() + 2
+    timeout = made._timeout()
+    assert timeout.connect_timeout <= 2 and timeout.read_timeout <= 2
