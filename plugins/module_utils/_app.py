@@ -32,6 +32,7 @@ class Plan:
         self.objects: list[dict[str, Any]] = []
         self.diffs: list[dict[str, Any]] = []
         self.writes: list[Callable[[], Any]] = []
+        self.writes_done = 0
         self.changed = False
 
     def record(self, kind: str, namespace: str | None, name: str, action: str,
@@ -43,9 +44,26 @@ class Plan:
             self.diffs.append({"before_header": header, "after_header": header,
                                "before": before or {}, "after": after or {}})
 
+    def execute(self) -> list[Any]:
+        """Run the planned writes in order and return their results."""
+        results = []
+        for write in self.writes:
+            try:
+                results.append(write())
+            except SkipperError as exc:
+                raise self.failed(exc) from None
+            self.writes_done += 1
+        return results
 
-def _ingress_selector(app: str) -> str:
-    return f"{res.NAME_LABEL}={app},{res.MANAGED_BY_LABEL}={res.MANAGER}"
+    def failed(self, exc: SkipperError) -> SkipperError:
+        """A failure after a write still says what changed."""
+        exc.details.update(changed=self.writes_done > 0, objects=self.objects, diff=self.diffs)
+        return exc
+
+
+def _owned_selector(app: str | None = None) -> str:
+    """Objects skipper.platform made, for one app or for all."""
+    return f"{res.MANAGED_BY_LABEL}={res.MANAGER}" + (f",{res.NAME_LABEL}={app}" if app else "")
 
 
 def _check_secret_refs(svc: Service, spec: dict[str, Any], namespace: str, namespace_exists: bool) -> None:
@@ -103,12 +121,6 @@ def _refuse_foreign(obj: dict[str, Any], app: str, what: str) -> None:
             app=app, field="name")
 
 
-def _with_progress(exc: SkipperError, plan: Plan, writes_done: int) -> SkipperError:
-    """A failure after a write still says what changed."""
-    exc.details.update(changed=writes_done > 0, objects=plan.objects, diff=plan.diffs)
-    return exc
-
-
 def converge_app(svc: Service, params: dict[str, Any], check_mode: bool) -> dict[str, Any]:
     spec = normalize_app(params)
     namespace = check_namespace(params["namespace"])
@@ -121,7 +133,7 @@ def converge_app(svc: Service, params: dict[str, Any], check_mode: bool) -> dict
     service_live = svc.get("Service", namespace, spec["name"]) if namespace_exists else None
     _check_secret_refs(svc, spec, namespace, namespace_exists)
     ingress_live = {i["metadata"]["name"]: i for i in
-                    (svc.list("Ingress", namespace, _ingress_selector(spec["name"])) if namespace_exists else [])}
+                    (svc.list("Ingress", namespace, _owned_selector(spec["name"])) if namespace_exists else [])}
     live = {("Deployment", spec["name"]): deployment_live, ("Service", spec["name"]): service_live}
     live.update({("Ingress", name): obj for name, obj in ingress_live.items()})
     for manifest in manifests:
@@ -158,16 +170,10 @@ def converge_app(svc: Service, params: dict[str, Any], check_mode: bool) -> dict
             plan.record("Ingress", namespace, name, "deleted", before, {})
             plan.writes.append(functools.partial(svc.delete, "Ingress", namespace, name))
 
-    writes_done = 0
     if not check_mode:
-        try:
-            for write in plan.writes:
-                result = write()
-                writes_done += 1
-                if isinstance(result, dict) and result.get("kind") == "Deployment":
-                    applied_deployment = result
-        except SkipperError as exc:
-            raise _with_progress(exc, plan, writes_done) from None
+        for result in plan.execute():
+            if isinstance(result, dict) and result.get("kind") == "Deployment":
+                applied_deployment = result
 
     current_deployment = applied_deployment or deployment_live
     info = app_summary(spec, namespace, current_deployment)
@@ -183,7 +189,7 @@ def converge_app(svc: Service, params: dict[str, Any], check_mode: bool) -> dict
                 svc, spec["name"], namespace, float(params.get("wait_timeout", 300)),
                 first=None if applied_deployment is not None else deployment_live)
         except SkipperError as exc:
-            raise _with_progress(exc, plan, writes_done) from None
+            raise plan.failed(exc) from None
         info = app_summary(spec, namespace, current_deployment)
     info["rollout"] = outcome
     result = {"changed": plan.changed, "objects": plan.objects, "app": info, "diff": plan.diffs}
@@ -196,6 +202,13 @@ def wait_for_rollout(svc: Service, app: str, namespace: str, timeout: float,
                      first: dict[str, Any] | None = None) -> tuple[dict[str, str], dict[str, Any]]:
     started = time.monotonic()
     fatal: list[dict[str, str]] = []
+    selectors: dict[str | None, str] = {}  # revision -> its pods' selector; found once per wait
+
+    def new_pods(deployment: dict[str, Any]) -> list[dict[str, Any]]:
+        revision = ((deployment.get("metadata") or {}).get("annotations") or {}).get("deployment.kubernetes.io/revision")
+        if revision not in selectors:
+            selectors[revision] = _revision_selector(svc, app, namespace, revision)
+        return svc.list("Pod", namespace, selectors[revision])
 
     def fetch() -> dict[str, Any]:
         deployment = svc.get("Deployment", namespace, app)
@@ -204,7 +217,7 @@ def wait_for_rollout(svc: Service, app: str, namespace: str, timeout: float,
         # After a short grace, look at the new pods too: a bad image or a crash
         # loop will not get better by waiting for the whole timeout.
         if time.monotonic() - started > 3 and rollout_state(deployment)[0] != "done":
-            fatal[:] = [p for p in stuck_pods(_new_pods(svc, app, namespace, deployment)) if p["fatal"]]
+            fatal[:] = [p for p in stuck_pods(new_pods(deployment)) if p["fatal"]]
         return deployment
 
     def decide(deployment: dict[str, Any]) -> tuple[str, str]:
@@ -221,7 +234,7 @@ def wait_for_rollout(svc: Service, app: str, namespace: str, timeout: float,
         if state == "done":
             return {"status": "succeeded", "message": why}, deployment
         if state == "timeout":
-            stuck = stuck_pods(_new_pods(svc, app, namespace, deployment))
+            stuck = stuck_pods(new_pods(deployment))
             detail = "; ".join(f"pod {p['pod']}: {p['reason']}" for p in stuck[:3]) or why
             why = f"app {app}: rollout did not finish within {timeout:g} s ({why}): {detail}"
         else:
@@ -231,18 +244,17 @@ def wait_for_rollout(svc: Service, app: str, namespace: str, timeout: float,
         svc.client.deadline = None
 
 
-def _new_pods(svc: Service, app: str, namespace: str, deployment: dict[str, Any]) -> list[dict[str, Any]]:
-    """The pods of the Deployment's current revision; an old version's crash loop is not this rollout's."""
-    revision = ((deployment.get("metadata") or {}).get("annotations") or {}).get("deployment.kubernetes.io/revision")
+def _revision_selector(svc: Service, app: str, namespace: str, revision: str | None) -> str:
+    """Selects the pods of one revision; an old version's crash loop is not this rollout's."""
     selector = res.selector_string(app)
+    if not revision:
+        return selector
     for replica_set in svc.list("ReplicaSet", namespace, selector):
         meta = replica_set.get("metadata") or {}
-        if revision and (meta.get("annotations") or {}).get("deployment.kubernetes.io/revision") == revision:
+        if (meta.get("annotations") or {}).get("deployment.kubernetes.io/revision") == revision:
             template_hash = (meta.get("labels") or {}).get("pod-template-hash")
-            if template_hash:
-                selector += f",pod-template-hash={template_hash}"
-            break
-    return svc.list("Pod", namespace, selector)
+            return f"{selector},pod-template-hash={template_hash}" if template_hash else selector
+    return selector
 
 
 def app_summary(spec: dict[str, Any], namespace: str, deployment: dict[str, Any] | None) -> dict[str, Any]:
@@ -264,7 +276,7 @@ def remove_app(svc: Service, params: dict[str, Any], check_mode: bool) -> dict[s
     namespace = check_namespace(params["namespace"])
     plan = Plan()
     candidates = [("Deployment", svc.get("Deployment", namespace, name)), ("Service", svc.get("Service", namespace, name))]
-    candidates += [("Ingress", i) for i in svc.list("Ingress", namespace, _ingress_selector(name))]
+    candidates += [("Ingress", i) for i in svc.list("Ingress", namespace, _owned_selector(name))]
     # Objects already being deleted count as gone; nothing of another owner is touched.
     found = [(kind, obj) for kind, obj in candidates if obj is not None and not obj["metadata"].get("deletionTimestamp")]
     for kind, obj in found:
@@ -275,11 +287,7 @@ def remove_app(svc: Service, params: dict[str, Any], check_mode: bool) -> dict[s
         plan.record(kind, namespace, obj_name, "deleted", before, {})
         plan.writes.append(functools.partial(svc.delete, kind, namespace, obj_name))
     if not check_mode:
-        for done, write in enumerate(plan.writes):
-            try:
-                write()
-            except SkipperError as exc:
-                raise _with_progress(exc, plan, done) from None
+        plan.execute()
     return {"changed": plan.changed, "objects": plan.objects, "diff": plan.diffs,
             "app": {"name": name, "namespace": namespace}}
 
@@ -361,7 +369,7 @@ def describe_app(deployment: dict[str, Any], ingresses: list[dict[str, Any]]) ->
 
 def read_apps(svc: Service, namespace: str, name: str | None) -> dict[str, Any]:
     namespace = check_namespace(namespace)
-    selector = f"{res.MANAGED_BY_LABEL}={res.MANAGER}" + (f",{res.NAME_LABEL}={check_name(name)}" if name else "")
+    selector = _owned_selector(check_name(name) if name else None)
     deployments = svc.list("Deployment", namespace, selector)
     ingresses = svc.list("Ingress", namespace, selector)
     apps = []

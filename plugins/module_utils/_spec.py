@@ -32,6 +32,10 @@ BINARY = {"Ki": 10, "Mi": 20, "Gi": 30, "Ti": 40, "Pi": 50, "Ei": 60}
 DECIMAL = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
 
 
+def is_subdomain(text: str) -> bool:
+    return len(text) <= 253 and bool(DNS1123_SUBDOMAIN.match(text))
+
+
 def fail(app: str, field: str, reason: str) -> ValidationError:
     return ValidationError(f"app {app}: {field}: {reason}", app=app, field=field)
 
@@ -155,7 +159,7 @@ def check_labels(app: str, labels: Mapping[str, Any] | None) -> dict[str, str]:
     for key, value in (labels or {}).items():
         key = str(key)
         prefix, _slash, name = key.rpartition("/")
-        if prefix and (len(prefix) > 253 or not DNS1123_SUBDOMAIN.match(prefix)):
+        if prefix and not is_subdomain(prefix):
             raise fail(app, f"labels.{key}", f"the prefix {prefix!r} must be a DNS subdomain such as example.com")
         if key.startswith(RESERVED_LABEL_PREFIX):
             raise fail(app, f"labels.{key}", "labels under app.kubernetes.io/ are set by skipper.platform")
@@ -185,7 +189,7 @@ def check_env(app: str, env: Mapping[str, Any] | None, secrets: Mapping[str, Any
             raise fail(app, field, "is also set in env; give each variable one source")
         if not isinstance(ref, Mapping) or not ref.get("secret") or not ref.get("key"):
             raise fail(app, field, "must be a mapping with 'secret' (a Secret's name) and 'key'")
-        if len(str(ref["secret"])) > 253 or not DNS1123_SUBDOMAIN.match(str(ref["secret"])):
+        if not is_subdomain(str(ref["secret"])):
             raise fail(app, field, f"{ref['secret']!r} is not a valid Secret name")
         refs[str(key)] = {"secret": str(ref["secret"]), "key": str(ref["key"])}
     return plain, refs
