@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
-from ansible_collections.skipper.platform.plugins.module_utils import _auth, _client
+from ansible_collections.skipper.platform.plugins.module_utils import _auth, _connection
 from ansible_collections.skipper.platform.plugins.module_utils._errors import (
     AuthConfigError,
 )
@@ -29,10 +29,10 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in ("KUBECONFIG", "KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setattr(_client, "IN_CLUSTER_DIR", str(tmp_path / "serviceaccount"))
+    monkeypatch.setattr(_connection, "IN_CLUSTER_DIR", str(tmp_path / "serviceaccount"))
     scratch = tmp_path / "scratch"
     scratch.mkdir()
-    monkeypatch.setattr(_client._Scratch, "path", str(scratch))
+    monkeypatch.setattr(_connection._Scratch, "path", str(scratch))
     (tmp_path / "work").mkdir()
     monkeypatch.chdir(tmp_path / "work")  # relative paths must not resolve against the cwd
     return tmp_path
@@ -65,7 +65,7 @@ def test_kind_kubeconfig_with_embedded_certificates(home: Path) -> None:
     path = kubeconfig(home / "cfg" / "kind", {"server": "https://127.0.0.1:41235/",
                                               "certificate-authority-data": b64(CA_PEM)},
                       {"client-certificate-data": b64(CERT_PEM), "client-key-data": b64(KEY_PEM)})
-    conn = _client.connection_settings(settings(kubeconfig=str(path)))
+    conn = _connection.connection_settings(settings(kubeconfig=str(path)))
     assert conn["host"] == "https://127.0.0.1:41235"
     assert (conn["token"], conn["validate_certs"], conn["tls_server_name"]) == (None, True, None)
     for key, pem in (("ca_cert", CA_PEM), ("client_cert", CERT_PEM), ("client_key", KEY_PEM)):
@@ -96,7 +96,7 @@ def test_kind_kubeconfig_with_embedded_certificates(home: Path) -> None:
 def test_kubeconfig_settings(home: Path, cluster: dict[str, Any], user: dict[str, Any], given: dict[str, Any],
                              expected: dict[str, Any]) -> None:
     path = kubeconfig(home / "cfg" / "config", cluster, user)
-    conn = _client.connection_settings(settings(kubeconfig=str(path), **given))
+    conn = _connection.connection_settings(settings(kubeconfig=str(path), **given))
     assert {k: conn[k] for k in expected} == expected
 
 
@@ -106,14 +106,14 @@ def test_token_file_relative_to_the_kubeconfig(home: Path) -> None:
     (home / "cfg" / "ca.crt").write_bytes(CA_PEM)
     path = kubeconfig(home / "cfg" / "config", {"server": "https://k8s", "certificate-authority": "ca.crt"},
                       {"tokenFile": "token"})
-    conn = _client.connection_settings(settings(kubeconfig=str(path)))
+    conn = _connection.connection_settings(settings(kubeconfig=str(path)))
     assert conn["token"] == "file-token"
     assert conn["ca_cert"] == str(home / "cfg" / "ca.crt")
 
 
 def test_context_option_picks_another_context(home: Path) -> None:
     path = kubeconfig(home / "config", {"server": "https://k8s"}, {"token": "t"}, extra_contexts=("staging",))
-    conn = _client.connection_settings(settings(kubeconfig=str(path), context="staging"))
+    conn = _connection.connection_settings(settings(kubeconfig=str(path), context="staging"))
     assert conn["host"] == "https://k8s"
 
 
@@ -122,26 +122,26 @@ def test_kubeconfig_env_files_are_merged_first_one_wins(home: Path, monkeypatch:
     second = kubeconfig(home / "b", {"server": "https://second"}, {"token": "second-token"},
                         current="staging", extra_contexts=("staging",))
     monkeypatch.setenv("KUBECONFIG", f"{first}:{home / 'missing'}:{second}")
-    assert _client.connection_settings(settings())["host"] == "https://first"
-    staging = _client.connection_settings(settings(context="staging"))
+    assert _connection.connection_settings(settings())["host"] == "https://first"
+    staging = _connection.connection_settings(settings(context="staging"))
     assert (staging["host"], staging["token"]) == ("https://second", "second-token")
 
 
 def test_home_kubeconfig_is_the_default(home: Path) -> None:
     kubeconfig(home / "home" / ".kube" / "config", {"server": "https://from-home"}, {"token": "t"})
-    assert _client.connection_settings(settings())["host"] == "https://from-home"
+    assert _connection.connection_settings(settings())["host"] == "https://from-home"
 
 
 def test_kubeconfig_from_the_awx_environment(home: Path) -> None:
     path = kubeconfig(home / "runner" / "kubeconfig", {"server": "https://awx-cluster"}, {"token": "awx"})
     resolved = _auth.resolve({}, {"K8S_AUTH_KUBECONFIG": str(path)})
     assert resolved["source"] == "environment"
-    assert _client.connection_settings(resolved)["token"] == "awx"
+    assert _connection.connection_settings(resolved)["token"] == "awx"
 
 
 def test_kubeconfig_given_as_a_mapping(home: Path) -> None:
     doc = yaml.safe_load(kubeconfig(home / "config", {"server": "https://inline"}, {"token": "t"}).read_text())
-    assert _client.connection_settings(settings(kubeconfig=doc))["host"] == "https://inline"
+    assert _connection.connection_settings(settings(kubeconfig=doc))["host"] == "https://inline"
 
 
 @pytest.mark.parametrize(
@@ -159,14 +159,14 @@ def test_explicit_host_needs_no_kubeconfig(home: Path, monkeypatch: pytest.Monke
     # A kubeconfig that would be found must not be read, let alone mixed in.
     path = kubeconfig(home / "config", {"server": "https://other"}, {"token": "other-token"})
     monkeypatch.setenv("KUBECONFIG", str(path))
-    conn = _client.connection_settings(settings(**given))
+    conn = _connection.connection_settings(settings(**given))
     assert {k: conn[k] for k in expected} == expected
 
 
 def test_explicit_certificate_files(home: Path) -> None:
     for name, pem in (("ca.crt", CA_PEM), ("tls.crt", CERT_PEM), ("tls.key", KEY_PEM)):
         (home / name).write_bytes(pem)
-    conn = _client.connection_settings(settings(host="https://k8s", ca_cert=str(home / "ca.crt"),
+    conn = _connection.connection_settings(settings(host="https://k8s", ca_cert=str(home / "ca.crt"),
                                                 client_cert=str(home / "tls.crt"), client_key=str(home / "tls.key")))
     assert (conn["ca_cert"], conn["client_cert"], conn["client_key"]) == (
         str(home / "ca.crt"), str(home / "tls.crt"), str(home / "tls.key"))
@@ -178,7 +178,7 @@ def test_in_cluster_service_account(home: Path, monkeypatch: pytest.MonkeyPatch)
     (account / "token").write_text("sa-token\n", encoding="utf-8")
     (account / "ca.crt").write_bytes(CA_PEM)
     monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "fd00:10:96::1")
-    conn = _client.connection_settings(settings())
+    conn = _connection.connection_settings(settings())
     assert (conn["host"], conn["token"], conn["ca_cert"]) == (
         "https://[fd00:10:96::1]:443", "sa-token", str(account / "ca.crt"))
 
@@ -190,11 +190,11 @@ def test_exec_plugin_users_go_through_the_kubernetes_package(home: Path, monkeyp
         calls.append((kubeconfig, context))
         return {"host": "https://eks.example.com", "token": "k8s-aws-v1.x"}
 
-    monkeypatch.setattr(_client, "_via_kubernetes_package", fake)
+    monkeypatch.setattr(_connection, "_via_kubernetes_package", fake)
     path = kubeconfig(home / "config", {"server": "https://eks.example.com"},
                       {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": "aws",
                                 "args": ["eks", "get-token", "--cluster-name", "shop"]}})
-    conn = _client.connection_settings(settings(kubeconfig=str(path)))
+    conn = _connection.connection_settings(settings(kubeconfig=str(path)))
     assert calls == [(str(path), "kind-shop")]
     assert conn["token"] == "k8s-aws-v1.x"
 
@@ -226,17 +226,17 @@ def test_unusable_settings_raise_auth_config_error(home: Path, cluster: dict[str
     if cluster is not None:
         given.setdefault("kubeconfig", str(kubeconfig(home / "config", cluster, user or {})))
     with pytest.raises(AuthConfigError) as err:
-        _client.connection_settings(settings(**given))
+        _connection.connection_settings(settings(**given))
     assert message.format(home=home) in err.value.message
 
 
 def test_kubeconfig_without_current_context(home: Path) -> None:
     path = kubeconfig(home / "config", {"server": "https://k8s"}, {"token": "t"}, current=None)
     with pytest.raises(AuthConfigError, match="no current-context; set the context option"):
-        _client.connection_settings(settings(kubeconfig=str(path)))
+        _connection.connection_settings(settings(kubeconfig=str(path)))
 
 
 def test_missing_token_file_is_an_auth_config_error(home: Path) -> None:
     path = kubeconfig(home / "config", {"server": "https://k8s"}, {"tokenFile": "/no/token"})
     with pytest.raises(AuthConfigError, match="/no/token"):
-        _client.connection_settings(settings(kubeconfig=str(path)))
+        _connection.connection_settings(settings(kubeconfig=str(path)))

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ansible_collections.skipper.platform.plugins.module_utils import _client, _waiter
+from ansible_collections.skipper.platform.plugins.module_utils import _client, _connection, _waiter
 from ansible_collections.skipper.platform.plugins.module_utils._errors import ApiError, AuthConfigError
 from test_request import Pool, Response, client
 
@@ -51,7 +51,7 @@ def test_bad_kubeconfig_files(tmp_path: Path, content: str, message: str) -> Non
     path = tmp_path / "config"
     path.write_text(content)
     with pytest.raises(AuthConfigError) as caught:
-        _client.connection_settings({"kubeconfig": str(path)})
+        _connection.connection_settings({"kubeconfig": str(path)})
     assert message in caught.value.message
     assert "abc-secret-123" not in caught.value.message
 
@@ -71,7 +71,7 @@ def test_bad_base64_data_is_named(tmp_path: Path) -> None:
     path = tmp_path / "config"
     path.write_text(kubeconfig("https://k8s.example", {"client-certificate-data": "not base64!!", "client-key-data": "x"}))
     with pytest.raises(AuthConfigError) as caught:
-        _client.connection_settings({"kubeconfig": str(path)})
+        _connection.connection_settings({"kubeconfig": str(path)})
     assert "client-certificate-data is not valid base64" in caught.value.message
 
 
@@ -79,7 +79,7 @@ def test_several_kubeconfig_files_merge_and_the_first_wins(tmp_path: Path) -> No
     first, second = tmp_path / "a", tmp_path / "b"
     first.write_text(kubeconfig("https://first.example", {"token": "t1"}))
     second.write_text(kubeconfig("https://second.example", {"token": "t2"}))
-    conn = _client.connection_settings({"kubeconfig": f"{first}:{second}"})
+    conn = _connection.connection_settings({"kubeconfig": f"{first}:{second}"})
     assert (conn["host"], conn["token"]) == ("https://first.example", "t1")
 
 
