@@ -63,6 +63,13 @@ AUTH_ARG_SPEC: dict[str, dict[str, Any]] = {
     "request_timeout": {"type": "float"},
 }
 
+
+
+def auth_arg_spec() -> dict[str, dict[str, Any]]:
+    """The connection options for a module's argument spec (a fresh copy)."""
+    return {name: dict(option) for name, option in AUTH_ARG_SPEC.items()}
+
+
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_REQUEST_TIMEOUT = 30.0
 

@@ -44,6 +44,10 @@ class Client:
         conn = connection_settings(settings)
         self.host = conn["host"]
         self._token = conn["token"]
+        # Impersonation, basic auth: headers the connection settings ask for on every request.
+        self._extra_headers: list[tuple[str, str]] = list(conn.get("headers") or [])
+        # Things the user should know about the connection (ignored variables, no TLS checks).
+        self.warnings: list[str] = list(conn.get("warnings") or [])
         for name in ("connect_timeout", "request_timeout"):
             if not settings[name] > 0:  # also refuses NaN
                 raise AuthConfigError(f"{name} must be a positive number of seconds, not {settings[name]}")
@@ -66,9 +70,11 @@ class Client:
         url = self.host + path
         if query:
             url += "?" + urlencode({k: v for k, v in query.items() if v is not None})
-        headers = {"Accept": "application/json", "User-Agent": "skipper.platform"}
+        headers = urllib3.HTTPHeaderDict({"Accept": "application/json", "User-Agent": "skipper.platform"})
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"
+        for name, value in self._extra_headers:
+            headers.add(name, value)
         data = None
         if body is not None:
             data = json.dumps(body, separators=(",", ":")).encode()

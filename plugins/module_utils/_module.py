@@ -9,14 +9,14 @@ from typing import Any
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ._auth import AUTH_ARG_SPEC
+from ._auth import auth_arg_spec
 from ._client import DEPS_ERROR, HAS_DEPS, Client
 from ._errors import SkipperError
 from ._service import Service
 
 
 def argument_spec(**options: dict[str, Any]) -> dict[str, Any]:
-    spec = dict(AUTH_ARG_SPEC)
+    spec = auth_arg_spec()
     spec.update(options)
     return spec
 
@@ -25,13 +25,22 @@ def execute(module: Any, runner: Callable[[Service, dict[str, Any], bool], dict[
     """Run ``runner`` and return (result, None) or (None-ish, failure kwargs for fail_json)."""
     if not HAS_DEPS:
         return {}, {"msg": missing_required_lib("urllib3 and PyYAML"), "exception": DEPS_ERROR}
+    client = None
     try:
-        result = runner(Service(Client(module.params)), module.params, module.check_mode)
+        client = Client(module.params)
+        result = runner(Service(client), module.params, module.check_mode)
     except SkipperError as exc:
         failure = {"msg": exc.message, **exc.details}
         if not module._diff:
             failure.pop("diff", None)
+        _warn(module, client)
         return {}, failure
     if not module._diff:
         result.pop("diff", None)
+    _warn(module, client)
     return result, None
+
+
+def _warn(module: Any, client: Client | None) -> None:
+    for warning in client.warnings if client else ():
+        module.warn(warning)
