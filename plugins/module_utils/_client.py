@@ -23,6 +23,7 @@ from ._errors import ApiError, AuthConfigError, ConnectionFailure
 try:
     import urllib3
     import yaml  # noqa: F401  - needed by _connection; checked once here
+    from urllib3._collections import HTTPHeaderDict  # also in urllib3 1.26, which EEs may carry
 
     HAS_DEPS = True
     DEPS_ERROR = ""
@@ -70,7 +71,7 @@ class Client:
         url = self.host + path
         if query:
             url += "?" + urlencode({k: v for k, v in query.items() if v is not None})
-        headers = urllib3.HTTPHeaderDict({"Accept": "application/json", "User-Agent": "skipper.platform"})
+        headers = HTTPHeaderDict({"Accept": "application/json", "User-Agent": "skipper.platform"})
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"
         for name, value in self._extra_headers:

@@ -39,6 +39,8 @@ def client(pool: Pool) -> _client.Client:
     made.host = "https://k8s.example:6443"
     made.source = "parameters"
     made._token = "secret-token-value"
+    made._extra_headers = []
+    made.warnings = []
     made.connect_timeout = made.request_timeout = 1.0
     made.timeout = urllib3.Timeout(connect=1, read=1)
     made.pool = pool  # type: ignore[assignment]
