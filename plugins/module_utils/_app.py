@@ -1,12 +1,18 @@
 # Copyright: skipper.platform contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The app runner: converge one app and return the result dict.
+"""The app runner, in three steps that can each be called alone.
 
-A real run is the check-mode run plus writes. Every object is dry-run first
-(server-side apply, dryRun=All); if any dry run fails nothing is written.
-Then only the objects whose dry-run result differs from the live object are
-applied. ``changed`` and ``diff`` come from ``_diff.compare`` on those same
-two objects, in check mode and in the real run alike.
+**plan** (``plan_app``, ``plan_removal``, ``plan_restart``) reads, checks
+ownership, dry-runs every object with server-side apply (``dryRun=All``) and
+compares: it writes nothing. **execute** writes the objects that differ.
+**wait** follows the rollout until a deadline that the caller passes in. A
+single app runs them in a row (``run``); a formation plans every app first,
+stops before any write if one plan fails, then executes and waits
+concurrently over one connection pool.
+
+``changed`` and ``diff`` come from ``_diff.compare`` on the live object and
+the dry-run result, in check mode and in the real run alike, so check mode
+predicts the real run exactly and a no-op run writes nothing.
 """
 
 from __future__ import annotations
@@ -20,20 +26,36 @@ from typing import Any
 from . import _resource as res
 from ._diff import compare
 from ._errors import ApiError, RolloutError, SkipperError, ValidationError
+from ._report import app_summary, describe_app, is_ours, owner_of, replica_counts
 from ._service import Service, describe
 from ._spec import check_name, check_namespace, normalize_app
-from ._waiter import replicas_of, rollout_state, stuck_pods, wait_until
+from ._waiter import rollout_state, stuck_pods, wait_until
+
+# How long a rollout may look bad before the new pods are inspected.
+POD_GRACE = 3.0
+# Room past the rollout deadline for the last look at the pods.
+REQUEST_SLACK = 5.0
 
 
 class Plan:
-    """What one run will do to each object, and what it showed."""
+    """What one run will do to each object, what it shows, and the writes to get there."""
 
-    def __init__(self) -> None:
+    def __init__(self, name: str, namespace: str) -> None:
+        self.name = name
+        self.namespace = namespace
         self.objects: list[dict[str, Any]] = []
         self.diffs: list[dict[str, Any]] = []
         self.writes: list[Callable[[], Any]] = []
         self.writes_done = 0
         self.changed = False
+        self.warnings: list[str] = []
+        self.spec: dict[str, Any] | None = None  # present: the normalized app
+        self.deployment: dict[str, Any] | None = None  # the Deployment as last read or written
+        self.deployment_written = False
+        # A namespace to create first; the dry runs then happen inside it.
+        self.new_namespace: dict[str, Any] | None = None
+        self.dry_runs: list[Callable[[], Any]] = []
+        self.force = False
 
     def record(self, kind: str, namespace: str | None, name: str, action: str,
                before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> None:
@@ -44,21 +66,16 @@ class Plan:
             self.diffs.append({"before_header": header, "after_header": header,
                                "before": before or {}, "after": after or {}})
 
-    def execute(self) -> list[Any]:
-        """Run the planned writes in order and return their results."""
-        results = []
-        for write in self.writes:
-            try:
-                results.append(write())
-            except SkipperError as exc:
-                raise self.failed(exc) from None
-            self.writes_done += 1
-        return results
-
     def failed(self, exc: SkipperError) -> SkipperError:
         """A failure after a write still says what changed."""
         exc.details.update(changed=self.writes_done > 0, objects=self.objects, diff=self.diffs)
+        if self.warnings:
+            exc.details["warnings"] = list(self.warnings)
         return exc
+
+    def note(self, warning: str) -> None:
+        if warning not in self.warnings:
+            self.warnings.append(warning)
 
 
 def _owned_selector(app: str | None = None) -> str:
@@ -66,12 +83,38 @@ def _owned_selector(app: str | None = None) -> str:
     return f"{res.MANAGED_BY_LABEL}={res.MANAGER}" + (f",{res.NAME_LABEL}={app}" if app else "")
 
 
-def _check_secret_refs(svc: Service, spec: dict[str, Any], namespace: str, namespace_exists: bool) -> None:
+def _refuse_foreign(obj: dict[str, Any] | None, app: str) -> None:
+    """Never take over or delete what another app or tool made under the same name, force or not."""
+    if obj is None or is_ours(obj, app):
+        return
+    meta = obj["metadata"]
+    raise ValidationError(
+        f"app {app}: {describe(obj['kind'], meta.get('namespace'), meta['name'])} exists but is not this app's "
+        f"({owner_of(obj)}); skipper.platform never takes over or deletes an object it did not make, even with "
+        "force: true: rename the app, or remove that object yourself",
+        app=app, field="name")
+
+
+def _forbidden(exc: ApiError) -> bool:
+    return exc.status == 403
+
+
+def _check_secret_refs(svc: Service, plan: Plan, spec: dict[str, Any]) -> None:
     by_secret: dict[str, list[tuple[str, str]]] = {}
     for var, ref in sorted(spec["secrets"].items()):
         by_secret.setdefault(ref["secret"], []).append((var, ref["key"]))
+    namespace = plan.namespace
     for secret_name, refs in by_secret.items():
-        secret = svc.get("Secret", namespace, secret_name) if namespace_exists else None
+        try:
+            secret = svc.get("Secret", namespace, secret_name) if plan.new_namespace is None else None
+        except ApiError as exc:
+            if not _forbidden(exc):
+                raise
+            # The key names can only be read with the values; a deployer
+            # without `get secrets` still deploys, warned.
+            plan.note(f"app {spec['name']}: could not check Secret {namespace}/{secret_name} (reading Secrets is "
+                      "forbidden for these credentials); pods will not start if it or a referenced key is missing")
+            continue
         if secret is None:
             var = refs[0][0]
             raise ValidationError(
@@ -89,135 +132,217 @@ def _check_secret_refs(svc: Service, spec: dict[str, Any], namespace: str, names
                 )
 
 
-def _namespace_state(svc: Service, namespace: str, create: bool, plan: Plan) -> bool:
+def _namespace_exists(svc: Service, plan: Plan, create: bool) -> bool:
     """True when the namespace exists now; plans its creation when allowed."""
     try:
-        if svc.get("Namespace", None, namespace) is not None:
+        if svc.get("Namespace", None, plan.namespace) is not None:
             return True
     except ApiError as exc:
-        if exc.status == 403:
+        if _forbidden(exc):
             # Namespace-scoped credentials (AWX, CI) may not read namespaces:
             # the dry runs that follow will say if it is missing.
             return True
         raise
     if not create:
         raise ValidationError(
-            f"namespace {namespace} not found: create it first or set create_namespace: true",
+            f"namespace {plan.namespace} not found: create it first or set create_namespace: true",
             field="namespace",
         )
-    manifest = res.namespace_manifest(namespace)
-    plan.record("Namespace", None, namespace, "created", {}, compare(None, manifest, manifest)[2])
+    manifest = res.namespace_manifest(plan.namespace)
+    plan.record("Namespace", None, plan.namespace, "created", {}, compare(None, manifest, manifest)[2])
+    plan.new_namespace = manifest
     return False
 
 
-def _refuse_foreign(obj: dict[str, Any], app: str, what: str) -> None:
-    """Never take over or delete what another app or tool made under the same name."""
-    labels = (obj.get("metadata") or {}).get("labels") or {}
-    if labels.get(res.MANAGED_BY_LABEL) != res.MANAGER or labels.get(res.NAME_LABEL) != app:
-        owner = labels.get(res.MANAGED_BY_LABEL) or "no app.kubernetes.io/managed-by label"
-        raise ValidationError(
-            f"app {app}: {what} {obj['metadata'].get('namespace')}/{obj['metadata']['name']} exists but is not this "
-            f"app's (managed by {owner}, app {labels.get(res.NAME_LABEL, '?')}); leaving it alone",
-            app=app, field="name")
-
-
-def converge_app(svc: Service, params: dict[str, Any], check_mode: bool) -> dict[str, Any]:
+def plan_app(svc: Service, params: dict[str, Any]) -> Plan:
+    """Reads, ownership, dry runs and comparison for ``state: present``; no writes."""
     spec = normalize_app(params)
-    namespace = check_namespace(params["namespace"])
-    plan = Plan()
+    plan = Plan(spec["name"], check_namespace(params["namespace"]))
+    plan.spec = spec
+    plan.force = bool(params.get("force"))
+    namespace = plan.namespace
     manifests = res.app_manifests(spec, namespace)
     deployment_live = svc.get("Deployment", namespace, spec["name"])
     # A Deployment found proves the namespace exists, without reading it.
-    namespace_exists = deployment_live is not None or _namespace_state(
-        svc, namespace, params.get("create_namespace", False), plan)
-    service_live = svc.get("Service", namespace, spec["name"]) if namespace_exists else None
-    _check_secret_refs(svc, spec, namespace, namespace_exists)
+    exists = deployment_live is not None or _namespace_exists(svc, plan, bool(params.get("create_namespace")))
+    service_live = svc.get("Service", namespace, spec["name"]) if exists else None
     ingress_live = {i["metadata"]["name"]: i for i in
-                    (svc.list("Ingress", namespace, _owned_selector(spec["name"])) if namespace_exists else [])}
-    live = {("Deployment", spec["name"]): deployment_live, ("Service", spec["name"]): service_live}
+                    (svc.list("Ingress", namespace, _owned_selector(spec["name"])) if exists else [])}
+    live: dict[tuple[str, str], dict[str, Any] | None] = {
+        ("Deployment", spec["name"]): deployment_live, ("Service", spec["name"]): service_live}
     live.update({("Ingress", name): obj for name, obj in ingress_live.items()})
     for manifest in manifests:
-        if manifest["kind"] == "Ingress" and manifest["metadata"]["name"] not in ingress_live and namespace_exists:
-            # Only when a route's Ingress is new: one read, not on the no-op path.
-            other = svc.get("Ingress", namespace, manifest["metadata"]["name"])
-            if other is not None:
-                _refuse_foreign(other, spec["name"], "Ingress")
+        key = (manifest["kind"], manifest["metadata"]["name"])
+        if key not in live and exists:
+            # A route's Ingress that is new to this app: one read, not on the no-op path.
+            live[key] = svc.get(key[0], namespace, key[1])
+        _refuse_foreign(live.get(key), spec["name"])
+    _check_secret_refs(svc, plan, spec)
+    plan.deployment = deployment_live
 
-    force = bool(params.get("force"))
-    if not namespace_exists and not check_mode:
-        svc.apply(res.namespace_manifest(namespace), dry_run=False)
-    try:
-        predicted = [svc.apply(m, dry_run=True, force=force) if namespace_exists or not check_mode else m
-                     for m in manifests]
-    except SkipperError:
-        if not namespace_exists and not check_mode:
-            svc.delete("Namespace", None, namespace)  # leave nothing half-made behind
-        raise
-
-    applied_deployment = None
+    if exists:
+        predicted = [svc.apply(m, dry_run=True, force=plan.force) for m in manifests]
+    else:
+        # Nothing can be dry-run in a namespace that does not exist yet: the
+        # plan shows the manifests, and execute dry-runs them all once the
+        # namespace is made, before writing any of them.
+        predicted = manifests
+        plan.dry_runs = [functools.partial(svc.apply, m, dry_run=True, force=plan.force) for m in manifests]
     for manifest, result in zip(manifests, predicted, strict=True):
         kind, name = manifest["kind"], manifest["metadata"]["name"]
         current = live.get((kind, name))
         changed, before, after = compare(current, result, manifest)
-        plan.record(kind, namespace, name, "unchanged" if not changed else ("created" if current is None else "updated"),
-                    before, after)
+        action = "unchanged" if not changed else ("created" if current is None else "updated")
+        plan.record(kind, namespace, name, action, before, after)
         if changed:
-            plan.writes.append(functools.partial(svc.apply, manifest, dry_run=False, force=force))
+            plan.writes.append(functools.partial(svc.apply, manifest, dry_run=False, force=plan.force))
     wanted = {m["metadata"]["name"] for m in manifests if m["kind"] == "Ingress"}
     for name, obj in sorted(ingress_live.items()):
         if name not in wanted:
-            before = compare(obj, None, None)[1]
-            plan.record("Ingress", namespace, name, "deleted", before, {})
-            plan.writes.append(functools.partial(svc.delete, "Ingress", namespace, name))
+            plan.record("Ingress", namespace, name, "deleted", compare(obj, None, None)[1], {})
+            plan.writes.append(functools.partial(svc.delete, obj))
+    return plan
 
-    if not check_mode:
-        for result in plan.execute():
-            if isinstance(result, dict) and result.get("kind") == "Deployment":
-                applied_deployment = result
 
-    current_deployment = applied_deployment or deployment_live
-    info = app_summary(spec, namespace, current_deployment)
-    outcome = {"status": "not_waited", "message": "check mode" if check_mode else "wait is false"}
-    if check_mode:
-        if current_deployment is not None and applied_deployment is None and not plan.changed:
-            state, why = rollout_state(current_deployment)
-            if state == "done":
-                outcome = {"status": "succeeded", "message": why}
-    elif params.get("wait", True):
+def plan_removal(svc: Service, params: dict[str, Any]) -> Plan:
+    """Everything ``state: absent`` deletes; objects of another owner stop the run."""
+    plan = Plan(check_name(params["name"]), check_namespace(params["namespace"]))
+    name, namespace = plan.name, plan.namespace
+    candidates = [svc.get("Deployment", namespace, name), svc.get("Service", namespace, name)]
+    candidates += svc.list("Ingress", namespace, _owned_selector(name))
+    # Objects already being deleted count as gone.
+    found = [obj for obj in candidates if obj is not None and not obj["metadata"].get("deletionTimestamp")]
+    for obj in found:
+        _refuse_foreign(obj, name)
+    for obj in found:
+        plan.record(obj["kind"], namespace, obj["metadata"]["name"], "deleted", compare(obj, None, None)[1], {})
+        plan.writes.append(functools.partial(svc.delete, obj))
+    return plan
+
+
+def plan_restart(svc: Service, params: dict[str, Any], now: str) -> Plan:
+    """A pod-template annotation under a field manager of its own, so a later deploy keeps it.
+
+    With ``restart_id`` the pods restart only when the id differs from the
+    last restart's; without it every run restarts them (stamped ``now``).
+    """
+    plan = Plan(check_name(params["name"]), check_namespace(params["namespace"]))
+    name, namespace = plan.name, plan.namespace
+    live = svc.get("Deployment", namespace, name)
+    if live is None:
+        raise SkipperError(f"app {name}: cannot restart: Deployment {namespace}/{name} not found; deploy it first")
+    _refuse_foreign(live, name)
+    plan.deployment = live
+    restart_id = params.get("restart_id")
+    patch = res.restart_patch(name, namespace, now, restart_id)
+    template_meta = ((live.get("spec") or {}).get("template") or {}).get("metadata") or {}
+    previous = {k: v for k, v in (template_meta.get("annotations") or {}).items() if k in res.RESTART_ANNOTATIONS}
+    wanted = patch["spec"]["template"]["metadata"]["annotations"]
+    if restart_id is not None and previous.get(res.RESTART_ID_ANNOTATION) == restart_id:
+        plan.record("Deployment", namespace, name, "unchanged")
+        return plan
+    plan.record("Deployment", namespace, name, "updated",
+                {"spec": {"template": {"metadata": {"annotations": previous}}}},
+                {"spec": {"template": {"metadata": {"annotations": wanted}}}})
+    plan.writes.append(functools.partial(svc.apply, patch, dry_run=False, force=True, manager=res.RESTART_MANAGER))
+    return plan
+
+
+def execute(svc: Service, plan: Plan) -> None:
+    """Write what the plan found different, in order; a failure still reports what was written."""
+    if plan.new_namespace is not None and plan.writes:
+        _make_namespace(svc, plan)
+    for write in plan.writes:
         try:
-            outcome, current_deployment = wait_for_rollout(
-                svc, spec["name"], namespace, float(params.get("wait_timeout", 300)),
-                first=None if applied_deployment is not None else deployment_live)
+            written = write()
         except SkipperError as exc:
             raise plan.failed(exc) from None
-        info = app_summary(spec, namespace, current_deployment)
-    info["rollout"] = outcome
-    result = {"changed": plan.changed, "objects": plan.objects, "app": info, "diff": plan.diffs}
-    if outcome["status"] == "failed":
-        raise RolloutError(outcome["message"], **result)
-    return result
+        plan.writes_done += 1
+        if isinstance(written, dict) and written.get("kind") == "Deployment":
+            plan.deployment = written
+            plan.deployment_written = True
 
 
-def wait_for_rollout(svc: Service, app: str, namespace: str, timeout: float,
+def _make_namespace(svc: Service, plan: Plan) -> None:
+    """POST the namespace (a 409 means someone else made it: not ours), then dry-run everything in it."""
+    assert plan.new_namespace is not None
+    try:
+        created = svc.create(plan.new_namespace)
+    except ApiError as exc:
+        if exc.status == 409:
+            raise ValidationError(
+                f"namespace {plan.namespace} was created by someone else during this run, so it is not this "
+                "run's to fill or remove; nothing was written: run again to deploy into it",
+                field="namespace") from None
+        raise
+    plan.writes_done += 1
+    try:
+        for dry_run in plan.dry_runs:
+            dry_run()
+    except SkipperError as exc:
+        # Leave nothing half-made: only the namespace this run created, as it was created.
+        try:
+            svc.delete(created)
+        except SkipperError as cleanup:
+            exc = SkipperError(f"{exc.message} (and the namespace {plan.namespace} it made could not be removed: "
+                               f"{cleanup.message})", **exc.details)
+        else:
+            plan.writes_done -= 1
+        raise plan.failed(exc) from None
+
+
+def wait(svc: Service, plan: Plan, deadline: float) -> dict[str, str]:
+    """Follow the app's rollout until it is done, fails, or ``deadline`` (monotonic) passes."""
+    try:
+        outcome, deployment = wait_for_rollout(
+            svc, plan.name, plan.namespace, deadline, plan,
+            first=None if plan.deployment_written else plan.deployment)
+    except SkipperError as exc:
+        raise plan.failed(exc) from None
+    plan.deployment = deployment
+    return outcome
+
+
+def _optional(plan: Plan, read: Callable[[], Any], what: str, instead: str) -> Any:
+    """A read that only enriches the report: a 403 is noted, never fatal."""
+    try:
+        return read()
+    except ApiError as exc:
+        if not _forbidden(exc):
+            raise
+        plan.note(f"app {plan.name}: cannot {what} in namespace {plan.namespace} (forbidden for these "
+                  f"credentials); {instead}")
+        return None
+
+
+def wait_for_rollout(svc: Service, app: str, namespace: str, deadline: float, plan: Plan,
                      first: dict[str, Any] | None = None) -> tuple[dict[str, str], dict[str, Any]]:
     started = time.monotonic()
+    timeout = max(deadline - started, 0.0)
+    # No request or retry runs past the deadline (with a little room for the last look at the pods).
+    request_deadline = deadline + REQUEST_SLACK
     fatal: list[dict[str, str]] = []
-    selectors: dict[str | None, str] = {}  # revision -> its pods' selector; found once per wait
+    selectors: dict[str | None, str | None] = {}  # revision -> its pods' selector; found once per wait
 
-    def new_pods(deployment: dict[str, Any]) -> list[dict[str, Any]]:
+    def new_pods(deployment: dict[str, Any]) -> list[dict[str, Any]] | None:
+        """The pods of the Deployment's current revision; None when they cannot be told apart or read."""
         revision = ((deployment.get("metadata") or {}).get("annotations") or {}).get("deployment.kubernetes.io/revision")
         if revision not in selectors:
-            selectors[revision] = _revision_selector(svc, app, namespace, revision)
-        return svc.list("Pod", namespace, selectors[revision])
+            selectors[revision] = _revision_selector(svc, plan, app, namespace, revision, request_deadline)
+        selector = selectors[revision]
+        if selector is None:
+            return None
+        return _optional(plan, lambda: svc.list("Pod", namespace, selector, deadline=request_deadline),
+                         "list pods", "a failed rollout is reported without the pods' reasons")
 
     def fetch() -> dict[str, Any]:
-        deployment = svc.get("Deployment", namespace, app)
+        deployment = svc.get("Deployment", namespace, app, deadline=request_deadline)
         if deployment is None:
             raise SkipperError(f"app {app}: Deployment {namespace}/{app} disappeared during the rollout")
         # After a short grace, look at the new pods too: a bad image or a crash
         # loop will not get better by waiting for the whole timeout.
-        if time.monotonic() - started > 3 and rollout_state(deployment)[0] != "done":
-            fatal[:] = [p for p in stuck_pods(new_pods(deployment)) if p["fatal"]]
+        if time.monotonic() - started > POD_GRACE and rollout_state(deployment)[0] != "done":
+            fatal[:] = [p for p in stuck_pods(new_pods(deployment) or []) if p["fatal"]]
         return deployment
 
     def decide(deployment: dict[str, Any]) -> tuple[str, str]:
@@ -225,31 +350,35 @@ def wait_for_rollout(svc: Service, app: str, namespace: str, timeout: float,
             return "failed", "; ".join(f"pod {p['pod']}: {p['reason']}" for p in fatal)
         return rollout_state(deployment)
 
-    # A hanging API server must not stretch the wait far past its timeout:
-    # requests and retries stop at the deadline (with a little room for the
-    # last look at the pods).
-    svc.client.deadline = time.monotonic() + timeout + 5
-    try:
-        state, why, deployment = wait_until(fetch, decide, timeout, first=first)
-        if state == "done":
-            return {"status": "succeeded", "message": why}, deployment
-        if state == "timeout":
-            stuck = stuck_pods(new_pods(deployment))
-            detail = "; ".join(f"pod {p['pod']}: {p['reason']}" for p in stuck[:3]) or why
-            why = f"app {app}: rollout did not finish within {timeout:g} s ({why}): {detail}"
-        else:
-            why = f"app {app}: rollout failed: {why}"
-        return {"status": "failed", "message": why}, deployment
-    finally:
-        svc.client.deadline = None
+    state, why, deployment = wait_until(fetch, decide, timeout, first=first)
+    if state == "done":
+        return {"status": "succeeded", "message": why}, deployment
+    if state == "timeout":
+        stuck = stuck_pods(new_pods(deployment) or [])
+        detail = "; ".join(f"pod {p['pod']}: {p['reason']}" for p in stuck[:3]) or why
+        why = f"app {app}: rollout did not finish within {timeout:g} s ({why}): {detail}"
+    else:
+        why = f"app {app}: rollout failed: {why}"
+    return {"status": "failed", "message": why}, deployment
 
 
-def _revision_selector(svc: Service, app: str, namespace: str, revision: str | None) -> str:
-    """Selects the pods of one revision; an old version's crash loop is not this rollout's."""
+def _revision_selector(svc: Service, plan: Plan, app: str, namespace: str, revision: str | None,
+                       deadline: float) -> str | None:
+    """Selects the pods of one revision, so an old version's crash loop is not this rollout's.
+
+    None when the ReplicaSets cannot be read: the rollout is then judged on
+    the Deployment's status alone.
+    """
     selector = res.selector_string(app)
     if not revision:
         return selector
-    for replica_set in svc.list("ReplicaSet", namespace, selector):
+    replica_sets = _optional(plan, lambda: svc.list("ReplicaSet", namespace, selector, deadline=deadline),
+                             "list replicasets",
+                             "the rollout is judged on the Deployment's status alone, without early failure "
+                             "detection from its pods")
+    if replica_sets is None:
+        return None
+    for replica_set in replica_sets:
         meta = replica_set.get("metadata") or {}
         if (meta.get("annotations") or {}).get("deployment.kubernetes.io/revision") == revision:
             template_hash = (meta.get("labels") or {}).get("pod-template-hash")
@@ -257,69 +386,63 @@ def _revision_selector(svc: Service, app: str, namespace: str, revision: str | N
     return selector
 
 
-def app_summary(spec: dict[str, Any], namespace: str, deployment: dict[str, Any] | None) -> dict[str, Any]:
-    replicas = replicas_of(deployment) if deployment else {"desired": spec["replicas"], "ready": 0, "available": 0}
-    revision = ((deployment or {}).get("metadata") or {}).get("annotations", {}).get("deployment.kubernetes.io/revision")
-    return {
-        "name": spec["name"],
-        "namespace": namespace,
-        "image": spec["image"],
-        "version": spec["version"],
-        "replicas": {k: replicas[k] for k in ("desired", "ready", "available")},
-        "revision": int(revision) if revision else None,
-        "urls": res.urls(spec["routes"]),
-    }
+def _not_waited(check_mode: bool) -> dict[str, str]:
+    return {"status": "not_waited", "message": "check mode" if check_mode else "wait is false"}
+
+
+def _result(plan: Plan, app: dict[str, Any]) -> dict[str, Any]:
+    result = {"changed": plan.changed, "objects": plan.objects, "app": app, "diff": plan.diffs}
+    if plan.warnings:
+        result["warnings"] = list(plan.warnings)
+    if (app.get("rollout") or {}).get("status") == "failed":
+        raise RolloutError(app["rollout"]["message"], **result)
+    return result
+
+
+def _deadline(params: dict[str, Any]) -> float:
+    return time.monotonic() + float(params.get("wait_timeout", 300))
+
+
+def converge_app(svc: Service, params: dict[str, Any], check_mode: bool) -> dict[str, Any]:
+    plan = plan_app(svc, params)
+    assert plan.spec is not None
+    outcome = _not_waited(check_mode)
+    if check_mode:
+        # Nothing to roll out: say how the app stands now.
+        if plan.deployment is not None and not plan.changed and rollout_state(plan.deployment)[0] == "done":
+            outcome = {"status": "succeeded", "message": rollout_state(plan.deployment)[1]}
+    else:
+        execute(svc, plan)
+        if params.get("wait", True):
+            outcome = wait(svc, plan, _deadline(params))
+    info = app_summary(plan.spec, plan.namespace, plan.deployment)
+    info["rollout"] = outcome
+    return _result(plan, info)
 
 
 def remove_app(svc: Service, params: dict[str, Any], check_mode: bool) -> dict[str, Any]:
-    name = check_name(params["name"])
-    namespace = check_namespace(params["namespace"])
-    plan = Plan()
-    candidates = [("Deployment", svc.get("Deployment", namespace, name)), ("Service", svc.get("Service", namespace, name))]
-    candidates += [("Ingress", i) for i in svc.list("Ingress", namespace, _owned_selector(name))]
-    # Objects already being deleted count as gone; nothing of another owner is touched.
-    found = [(kind, obj) for kind, obj in candidates if obj is not None and not obj["metadata"].get("deletionTimestamp")]
-    for kind, obj in found:
-        _refuse_foreign(obj, name, kind)
-    for kind, obj in found:
-        obj_name = obj["metadata"]["name"]
-        before = compare(obj, None, None)[1]
-        plan.record(kind, namespace, obj_name, "deleted", before, {})
-        plan.writes.append(functools.partial(svc.delete, kind, namespace, obj_name))
+    plan = plan_removal(svc, params)
     if not check_mode:
-        plan.execute()
-    return {"changed": plan.changed, "objects": plan.objects, "diff": plan.diffs,
-            "app": {"name": name, "namespace": namespace}}
+        execute(svc, plan)
+    return _result(plan, {"name": plan.name, "namespace": plan.namespace})
 
 
 def restart_app(svc: Service, params: dict[str, Any], check_mode: bool) -> dict[str, Any]:
-    name = check_name(params["name"])
-    namespace = check_namespace(params["namespace"])
-    live = svc.get("Deployment", namespace, name)
-    if live is None:
-        raise SkipperError(f"app {name}: cannot restart: Deployment {namespace}/{name} not found; deploy it first")
-    _refuse_foreign(live, name, "Deployment")
-    when = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    patch = res.restart_patch(name, namespace, when)
-    previous = (((live.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("annotations", {})
-    plan = Plan()
-    key = res.RESTART_ANNOTATION
-    plan.record("Deployment", namespace, name, "updated",
-                {"spec": {"template": {"metadata": {"annotations": {key: previous.get(key, "")}}}}},
-                {"spec": patch["spec"]})
-    outcome = {"status": "not_waited", "message": "check mode" if check_mode else "wait is false"}
-    deployment = live
-    if not check_mode:
-        deployment = svc.apply(patch, dry_run=False, force=True, manager=res.RESTART_MANAGER)
+    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    plan = plan_restart(svc, params, now)
+    outcome = _not_waited(check_mode)
+    if not check_mode and plan.writes:
+        execute(svc, plan)
         if params.get("wait", True):
-            outcome, deployment = wait_for_rollout(svc, name, namespace, float(params.get("wait_timeout", 300)))
-    replicas = replicas_of(deployment)
-    result = {"changed": True, "objects": plan.objects, "diff": plan.diffs,
-              "app": {"name": name, "namespace": namespace, "restarted_at": when, "rollout": outcome,
-                      "replicas": {k: replicas[k] for k in ("desired", "ready", "available")}}}
-    if outcome["status"] == "failed":
-        raise RolloutError(outcome["message"], **result)
-    return result
+            outcome = wait(svc, plan, _deadline(params))
+    elif not plan.changed:
+        outcome = {"status": "succeeded" if rollout_state(plan.deployment or {})[0] == "done" else "not_waited",
+                   "message": "already restarted with this restart_id"}
+    app = {"name": plan.name, "namespace": plan.namespace, "rollout": outcome,
+           "replicas": replica_counts(plan.deployment or {})}
+    if plan.changed:
+        app["restarted_at"] = now
+    return _result(plan, app)
 
 
 def run(svc: Service, params: dict[str, Any], check_mode: bool) -> dict[str, Any]:
@@ -329,42 +452,6 @@ def run(svc: Service, params: dict[str, Any], check_mode: bool) -> dict[str, Any
     if state == "restarted":
         return restart_app(svc, params, check_mode)
     return converge_app(svc, params, check_mode)
-
-
-def _routes_of(ingresses: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    routes = []
-    for ing in ingresses:
-        spec = ing.get("spec") or {}
-        tls_hosts = {h for t in spec.get("tls") or [] for h in t.get("hosts") or []}
-        for rule in spec.get("rules") or []:
-            for path in ((rule.get("http") or {}).get("paths")) or []:
-                host = rule.get("host", "")
-                routes.append({"host": host, "path": path.get("path", "/"), "tls": host in tls_hosts,
-                               "url": f"{'https' if host in tls_hosts else 'http'}://{host}{path.get('path', '/')}",
-                               "ingress": ing["metadata"]["name"]})
-    return routes
-
-
-def describe_app(deployment: dict[str, Any], ingresses: list[dict[str, Any]]) -> dict[str, Any]:
-    meta = deployment.get("metadata") or {}
-    labels = meta.get("labels") or {}
-    containers = ((((deployment.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers")) or [{}]
-    main = next((c for c in containers if c.get("name") == res.CONTAINER), containers[0])
-    state, why = rollout_state(deployment)
-    revision = (meta.get("annotations") or {}).get("deployment.kubernetes.io/revision")
-    return {
-        "name": labels.get(res.NAME_LABEL, meta.get("name")),
-        "namespace": meta.get("namespace"),
-        "image": main.get("image"),
-        "version": labels.get(res.VERSION_LABEL),
-        "replicas": {k: v for k, v in replicas_of(deployment).items() if k in ("desired", "ready", "available")},
-        "resources": main.get("resources") or {},
-        "routes": _routes_of(ingresses),
-        "conditions": [{k: c.get(k) for k in ("type", "status", "reason", "message")}
-                       for c in (deployment.get("status") or {}).get("conditions") or []],
-        "revision": int(revision) if revision else None,
-        "rollout": {"status": {"done": "succeeded", "failed": "failed"}.get(state, "progressing"), "message": why},
-    }
 
 
 def read_apps(svc: Service, namespace: str, name: str | None) -> dict[str, Any]:

@@ -57,8 +57,6 @@ class Client:
         self.timeout = urllib3.Timeout(connect=self.connect_timeout, read=self.request_timeout)
         self.pool = open_pool(conn)
         self.requests_made = 0
-        # While set (a rollout wait), no request or retry runs past it.
-        self.deadline: float | None = None
 
     def request(
         self,
@@ -67,11 +65,26 @@ class Client:
         query: Mapping[str, Any] | None = None,
         body: Any = None,
         content_type: str = "application/json",
+        *,
+        deadline: float | None = None,
+        retry: bool | None = None,
+        raw: bool = False,
     ) -> Any:
+        """One API call: parsed JSON (``raw``: the bytes), None for an empty answer.
+
+        ``deadline`` (a ``time.monotonic()`` value) cuts the timeouts and
+        retries of this call short: a rollout wait passes its own. ``retry``
+        says whether the request is safe to repeat after a dropped connection
+        or a 429/5xx answer; by default everything but POST is (reads, dry
+        runs, server-side apply, deletes with preconditions), and a POST that
+        creates is never sent twice.
+        """
+        if retry is None:
+            retry = method != "POST"
         url = self.host + path
         if query:
             url += "?" + urlencode({k: v for k, v in query.items() if v is not None})
-        headers = HTTPHeaderDict({"Accept": "application/json", "User-Agent": "skipper.platform"})
+        headers = HTTPHeaderDict({"Accept": "*/*" if raw else "application/json", "User-Agent": "skipper.platform"})
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"
         for name, value in self._extra_headers:
@@ -80,19 +93,23 @@ class Client:
         if body is not None:
             data = json.dumps(body, separators=(",", ":")).encode()
             headers["Content-Type"] = content_type
-        for attempt in range(MAX_RETRIES + 1):
+        attempts = MAX_RETRIES + 1 if retry else 1
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
             self.requests_made += 1
             try:
-                resp = self.pool.request(method, url, body=data, headers=headers, timeout=self._timeout(),
+                resp = self.pool.request(method, url, body=data, headers=headers, timeout=self._timeout(deadline),
                                          preload_content=True, redirect=False)
+            except urllib3.exceptions.SSLError as exc:
+                raise ConnectionFailure(_tls_failure(self.host, exc)) from None
             except urllib3.exceptions.HTTPError as exc:
-                if attempt < MAX_RETRIES and method in ("GET", "PATCH", "DELETE", "PUT") and self._may_wait(BACKOFF[attempt]):
+                if not last and _may_wait(deadline, BACKOFF[attempt]):
                     time.sleep(BACKOFF[attempt])
                     continue
                 raise ConnectionFailure(f"cannot reach the Kubernetes API server at {self.host}: {_reason(exc)}") from None
-            if resp.status in RETRY_STATUSES and attempt < MAX_RETRIES:
+            if resp.status in RETRY_STATUSES and not last:
                 pause = _retry_after(resp, BACKOFF[attempt])
-                if self._may_wait(pause):
+                if _may_wait(deadline, pause):
                     time.sleep(pause)
                     continue
                 raise self._api_error(resp)
@@ -100,6 +117,8 @@ class Client:
                 return None  # an earlier try went through before its answer was lost
             if not 200 <= resp.status < 300:
                 raise self._api_error(resp)
+            if raw:
+                return bytes(resp.data)
             if not resp.data:
                 return None
             try:
@@ -109,15 +128,12 @@ class Client:
                                status=resp.status) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _timeout(self) -> Any:
-        """The configured timeouts, cut short by the deadline when one is set."""
-        if self.deadline is None:
+    def _timeout(self, deadline: float | None) -> Any:
+        """The configured timeouts, cut short by the deadline when one is given."""
+        if deadline is None:
             return self.timeout
-        left = max(self.deadline - time.monotonic(), 0.5)
+        left = max(deadline - time.monotonic(), 0.5)
         return urllib3.Timeout(connect=min(self.connect_timeout, left), read=min(self.request_timeout, left))
-
-    def _may_wait(self, pause: float) -> bool:
-        return self.deadline is None or time.monotonic() + pause < self.deadline
 
     def _api_error(self, resp: Any) -> ApiError:
         status_doc: dict[str, Any] = {}
@@ -138,6 +154,20 @@ class Client:
         else:
             message = f"{resp.status} {reason}: {message}"
         return ApiError(message, status=resp.status, reason=reason, causes=causes)
+
+
+def _may_wait(deadline: float | None, pause: float) -> bool:
+    return deadline is None or time.monotonic() + pause < deadline
+
+
+def _tls_failure(host: str, exc: Exception) -> str:
+    """A TLS failure is not retried: waiting will not change a certificate."""
+    text = _reason(exc)
+    if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text or "hostname" in text.lower():
+        return (f"TLS verification of the API server at {host} failed ({text}): give the cluster's CA certificate "
+                "with ca_cert (K8S_AUTH_SSL_CA_CERT) or in the kubeconfig, or, only for a test cluster, "
+                "set validate_certs: false")
+    return f"TLS connection to the API server at {host} failed: {text}"
 
 
 def _reason(exc: Exception) -> str:

@@ -15,6 +15,8 @@ from typing import Any
 MANAGER = "skipper.platform"
 RESTART_MANAGER = "skipper.platform-restart"
 RESTART_ANNOTATION = "skipper.platform/restarted-at"
+RESTART_ID_ANNOTATION = "skipper.platform/restart-id"
+RESTART_ANNOTATIONS = (RESTART_ANNOTATION, RESTART_ID_ANNOTATION)
 ROUTE_HOST_ANNOTATION = "skipper.platform/route-host"
 NAME_LABEL = "app.kubernetes.io/name"
 INSTANCE_LABEL = "app.kubernetes.io/instance"
@@ -47,8 +49,15 @@ def collection_path(kind: str, namespace: str | None) -> str:
     return f"{prefix}/{plural}"
 
 
-def object_path(kind: str, namespace: str | None, name: str) -> str:
-    return f"{collection_path(kind, namespace)}/{name}"
+def object_path(kind: str, namespace: str | None, name: str, subresource: str | None = None) -> str:
+    """The object's path, or one of its subresources' (``scale``, ``status``, ``log``, ``exec``)."""
+    path = f"{collection_path(kind, namespace)}/{name}"
+    return f"{path}/{subresource}" if subresource else path
+
+
+def served_as(kind: str) -> str:
+    """How the API serves a kind, for messages: ``networking.k8s.io/v1 ingresses``."""
+    return f"{API_VERSIONS[kind]} {KINDS[kind][1]}"
 
 
 def selector_labels(app: str) -> dict[str, str]:
@@ -197,12 +206,14 @@ def namespace_manifest(name: str) -> dict[str, Any]:
             "metadata": {"name": name, "labels": {MANAGED_BY_LABEL: MANAGER}}}
 
 
-def restart_patch(name: str, namespace: str, when: str) -> dict[str, Any]:
+def restart_patch(name: str, namespace: str, when: str, restart_id: str | None = None) -> dict[str, Any]:
+    """The restart manager's whole claim: a stamp, or the id of the restart asked for."""
+    annotation = {RESTART_ID_ANNOTATION: restart_id} if restart_id is not None else {RESTART_ANNOTATION: when}
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": {"name": name, "namespace": namespace},
-        "spec": {"template": {"metadata": {"annotations": {RESTART_ANNOTATION: when}}}},
+        "spec": {"template": {"metadata": {"annotations": annotation}}},
     }
 
 

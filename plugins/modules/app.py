@@ -15,6 +15,10 @@ description:
     Only objects whose dry-run result differs from the live object are then applied, under the field manager
     C(skipper.platform). Check mode stops before the writes, so it predicts C(changed) and the diff exactly.
   - Waits for the rollout to finish (unless O(wait=false)), and fails naming the pod that is stuck and why.
+  - Objects are deleted (a removed route's Ingress, everything with O(state=absent)) only as they were read:
+    the delete carries their uid and resourceVersion, so an object replaced or changed in between is left alone.
+  - Reads that only enrich the report (ReplicaSets and pods during the rollout, the referenced Secrets' key names)
+    may be forbidden to the credentials; each such case is a warning, never a failure.
 author:
   - Skipper Platform maintainers (@skipper-platform)
 extends_documentation_fragment:
@@ -27,7 +31,7 @@ attributes:
     support: full
   idempotent:
     support: partial
-    details: O(state=restarted) always changes the app; V(present) and V(absent) are idempotent.
+    details: O(state=restarted) without O(restart_id) always changes the app; everything else is idempotent.
 options:
   name:
     description:
@@ -44,7 +48,8 @@ options:
       - V(present) deploys the app as described.
       - V(absent) deletes the Deployment, the Service and every Ingress of the app.
       - V(restarted) rolls the app's pods by stamping a pod-template annotation under its own field manager
-        (C(skipper.platform-restart)), so a later V(present) run keeps it. Always reports a change.
+        (C(skipper.platform-restart)), so a later V(present) run keeps it. Without O(restart_id) every run
+        restarts the pods and reports a change.
     type: str
     choices: [present, absent, restarted]
     default: present
@@ -119,14 +124,26 @@ options:
       - The cert-manager ClusterIssuer named in the annotation of Ingresses with TLS routes.
     type: str
     default: letsencrypt
+  restart_id:
+    description:
+      - With O(state=restarted), restart the pods only when this value differs from the one of the last
+        restart, for example a checksum of the app's configuration. Runs with the same value change nothing.
+    type: str
   create_namespace:
     description:
-      - Create the namespace when it does not exist.
+      - Create the namespace when it does not exist. If someone else creates it while the run is under way,
+        the run stops without writing anything.
+      - If a dry run fails in the namespace this run created, the namespace is removed again.
+        A namespace this run did not create is never removed.
     type: bool
     default: false
   force:
     description:
-      - Take over fields that another field manager owns. Without it, such a conflict fails and names the manager.
+      - Take over fields of the app's own objects that another field manager owns (for example a hotfix made with
+        C(kubectl edit)). Without it, such a conflict fails and names the manager.
+      - It never takes over an object that skipper.platform did not make (one without the label
+        C(app.kubernetes.io/managed-by=skipper.platform), such as a Helm release's Deployment or a hand-made
+        Ingress): such an object stops the run before anything is written, with or without O(force).
     type: bool
     default: false
   wait:
@@ -163,6 +180,13 @@ EXAMPLES = r"""
     routes:
       - host: shop.example.com
         tls: true
+
+- name: Restart the API only when its configuration changed
+  skipper.platform.app:
+    name: api
+    namespace: shop-prod
+    state: restarted
+    restart_id: "{{ lookup('ansible.builtin.file', 'api.conf') | hash('sha256') }}"
 
 - name: Point every app task at one cluster
   module_defaults:
@@ -238,6 +262,11 @@ app:
       type: dict
       returned: when state is present or restarted
       sample: {status: succeeded, message: all replicas updated and available}
+    restarted_at:
+      description: When this run restarted the pods (UTC).
+      type: str
+      returned: when state is restarted and the pods were restarted
+      sample: "2026-11-25T21:40:00Z"
 diff:
   description: Before and after of each object that changes, cut to the fields the module sends.
   returned: in diff mode, when something changes
@@ -274,6 +303,7 @@ def main() -> None:
             labels={"type": "dict"},
             routes={"type": "list", "elements": "dict", "options": ROUTE_SPEC},
             tls_issuer={"type": "str", "default": "letsencrypt"},
+            restart_id={"type": "str"},
             create_namespace={"type": "bool", "default": False},
             force={"type": "bool", "default": False},
             wait={"type": "bool", "default": True},

@@ -45,7 +45,6 @@ def client(pool: Pool) -> _client.Client:
     made.timeout = urllib3.Timeout(connect=1, read=1)
     made.pool = pool  # type: ignore[assignment]
     made.requests_made = 0
-    made.deadline = None
     return made
 
 
@@ -56,6 +55,9 @@ def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     return slept
 
 
+LIVE_SERVICE = {"apiVersion": "v1", "kind": "Service",
+                "metadata": {"name": "web", "namespace": "shop", "uid": "7d5c0d2e-1111-4c1e-9a53-000000000001",
+                             "resourceVersion": "4242"}}
 STATUS_404 = {"kind": "Status", "reason": "NotFound", "message": 'deployments.apps "web" not found'}
 
 
@@ -116,8 +118,7 @@ def test_401_names_the_server_and_the_source_but_not_the_token() -> None:
     ("call", "expected"),
     [
         pytest.param(lambda s: s.get("Deployment", "shop", "web"), None, id="get-missing-is-none"),
-        pytest.param(lambda s: s.list("Ingress", "shop"), [], id="list-in-missing-namespace-is-empty"),
-        pytest.param(lambda s: s.delete("Service", "shop", "web"), None, id="delete-missing-is-done"),
+        pytest.param(lambda s: s.delete(LIVE_SERVICE), None, id="delete-missing-is-done"),
     ],
 )
 def test_service_treats_not_found_as_absent(call: Any, expected: Any) -> None:
@@ -148,9 +149,9 @@ def test_list_items_get_kind_and_api_version() -> None:
 
 def test_no_retry_runs_past_the_deadline(no_sleep: list[float]) -> None:
     made = client(Pool(Response(503), Response(200, {"late": True})))
-    made.deadline = _client.time.monotonic() + 0.1  # less than the first backoff
+    deadline = _client.time.monotonic() + 0.1  # less than the first backoff
     with pytest.raises(ApiError) as caught:
-        made.request("GET", "/apis/apps/v1/namespaces/a/deployments/web")
+        made.request("GET", "/apis/apps/v1/namespaces/a/deployments/web", deadline=deadline)
     assert caught.value.status == 503
     assert no_sleep == []
 
@@ -158,6 +159,87 @@ def test_no_retry_runs_past_the_deadline(no_sleep: list[float]) -> None:
 def test_requests_near_the_deadline_get_a_shorter_timeout() -> None:
     made = client(Pool())
     made.connect_timeout, made.request_timeout = 10.0, 30.0
-    made.deadline = _client.time.monotonic() + 2
-    timeout = made._timeout()
+    timeout = made._timeout(_client.time.monotonic() + 2)
     assert timeout.connect_timeout <= 2 and timeout.read_timeout <= 2
+    assert made._timeout(None) is made.timeout  # a deadline is the caller's, never the client's
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        pytest.param(Response(503), id="5xx"),
+        pytest.param(Response(429, headers={"Retry-After": "1"}), id="429"),
+        pytest.param(urllib3.exceptions.ProtocolError("dropped"), id="dropped-connection"),
+    ],
+)
+def test_a_post_is_never_sent_twice(failure: Any) -> None:
+    pool = Pool(failure, Response(201, {"created": "twice"}))
+    with pytest.raises((ApiError, ConnectionFailure)):
+        client(pool).request("POST", "/api/v1/namespaces", body={"metadata": {"name": "shop"}})
+    assert len(pool.calls) == 1
+
+
+def test_a_request_can_be_marked_unsafe_to_repeat() -> None:
+    pool = Pool(Response(503), Response(200, {}))
+    with pytest.raises(ApiError):
+        client(pool).request("DELETE", "/api/v1/namespaces/shop", retry=False)
+    assert len(pool.calls) == 1
+
+
+def test_tls_verification_failure_is_not_retried_and_says_how_to_fix_it() -> None:
+    failure = urllib3.exceptions.SSLError(
+        "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate in certificate chain")
+    pool = Pool(failure, Response(200, {}))
+    with pytest.raises(ConnectionFailure) as caught:
+        client(pool).request("GET", "/api")
+    assert len(pool.calls) == 1
+    assert "TLS verification of the API server at https://k8s.example:6443 failed" in caught.value.message
+    assert "ca_cert" in caught.value.message and "validate_certs" in caught.value.message
+
+
+def test_an_answer_that_is_not_json_can_be_read_raw() -> None:
+    class Raw:
+        status, reason, headers, data = 200, "OK", {}, b"line one\nline two\n"
+
+    assert client(Pool(Raw())).request("GET", "/api/v1/namespaces/a/pods/p/log", raw=True) == b"line one\nline two\n"
+    svc = _service.Service(client(Pool(Raw())))
+    assert svc.read_text("Pod", "a", "p", "log", {"tailLines": 2}) == "line one\nline two\n"
+
+
+def test_a_list_404_means_the_api_is_not_served() -> None:
+    svc = _service.Service(client(Pool(Response(404, {"kind": "Status", "reason": "NotFound",
+                                                       "message": "the server could not find the requested resource"}))))
+    with pytest.raises(ApiError) as caught:
+        svc.list("Ingress", "shop")
+    assert caught.value.message == ("Failed to list Ingress objects in namespace shop: the API server does not serve "
+                                    "networking.k8s.io/v1 ingresses (404)")
+
+
+def test_subresources_have_a_path() -> None:
+    pool = Pool(Response(200, {"kind": "Scale", "spec": {"replicas": 3}}))
+    assert _service.Service(client(pool)).get("Deployment", "shop", "web", subresource="scale") == {
+        "kind": "Scale", "spec": {"replicas": 3}}
+    assert pool.calls == [("GET", "https://k8s.example:6443/apis/apps/v1/namespaces/shop/deployments/web/scale")]
+
+
+def test_deletes_carry_the_read_uid_and_resource_version() -> None:
+    pool = Pool(Response(200, {}))
+    bodies: list[Any] = []
+    original = pool.request
+
+    def spy(method: str, url: str, **kwargs: Any) -> Any:
+        bodies.append(kwargs.get("body"))
+        return original(method, url, **kwargs)
+
+    pool.request = spy  # type: ignore[method-assign]
+    _service.Service(client(pool)).delete(LIVE_SERVICE)
+    sent = json.loads(bodies[0])
+    assert sent["preconditions"] == {"uid": "7d5c0d2e-1111-4c1e-9a53-000000000001", "resourceVersion": "4242"}
+
+
+def test_a_delete_whose_object_changed_since_it_was_read_says_so() -> None:
+    conflict = {"kind": "Status", "reason": "Conflict",
+                "message": "Precondition failed: UID in precondition: 7d5c..., UID in object meta: 9e1f..."}
+    with pytest.raises(ApiError) as caught:
+        _service.Service(client(Pool(Response(409, conflict)))).delete(LIVE_SERVICE)
+    assert caught.value.message.startswith("Failed to delete Service shop/web: it changed after it was read")

@@ -1,0 +1,300 @@
+"""The app runner's steps and error paths, against a fake service that keeps objects in memory."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from ansible_collections.skipper.platform.plugins.module_utils import _app
+from ansible_collections.skipper.platform.plugins.module_utils import _resource as res
+from ansible_collections.skipper.platform.plugins.module_utils._errors import (
+    ApiError,
+    SkipperError,
+    ValidationError,
+)
+from ansible_collections.skipper.platform.plugins.module_utils._service import describe
+
+FORBIDDEN = ApiError("403 Forbidden: not for you", status=403, reason="Forbidden")
+
+
+class FakeService:
+    """Objects by (kind, namespace, name); every call is logged; failures can be scripted per call."""
+
+    def __init__(self) -> None:
+        self.objects: dict[tuple[str, str | None, str], dict[str, Any]] = {}
+        self.calls: list[tuple[str, ...]] = []
+        self.fail: dict[tuple[str, ...], SkipperError] = {}
+        self.uids = 0
+        self.stall = False  # Deployments written while set never become ready
+        self.client = None
+
+    # -- helpers for the tests
+    def put(self, obj: dict[str, Any]) -> dict[str, Any]:
+        obj = copy.deepcopy(obj)
+        meta = obj["metadata"]
+        self.uids += 1
+        meta.setdefault("uid", f"uid-{self.uids}")
+        meta["resourceVersion"] = str(int(meta.get("resourceVersion", "0")) + 1)
+        if obj["kind"] == "Deployment":
+            replicas = obj["spec"].get("replicas", 1)
+            meta["generation"] = meta.get("generation", 0) + 1
+            ready = 0 if self.stall else replicas
+            obj["status"] = {"observedGeneration": meta["generation"], "replicas": replicas,
+                             "updatedReplicas": replicas, "readyReplicas": ready, "availableReplicas": ready}
+        self.objects[(obj["kind"], meta.get("namespace"), meta["name"])] = obj
+        return obj
+
+    def writes(self) -> list[tuple[str, ...]]:
+        return [c for c in self.calls if c[0] in ("apply", "create", "delete")]
+
+    def _maybe_fail(self, *call: str) -> None:
+        self.calls.append(call)
+        if call in self.fail:
+            raise self.fail[call]
+
+    # -- the Service interface the runner uses
+    def get(self, kind: str, namespace: str | None, name: str, subresource: str | None = None,
+            deadline: float | None = None) -> dict[str, Any] | None:
+        self._maybe_fail("get", kind, name)
+        found = self.objects.get((kind, namespace, name))
+        return copy.deepcopy(found) if found else None
+
+    def list(self, kind: str, namespace: str | None, selector: str | None = None,
+             deadline: float | None = None) -> list[dict[str, Any]]:
+        self._maybe_fail("list", kind)
+        wanted = dict(part.split("=", 1) for part in (selector or "").split(",") if part)
+        return [copy.deepcopy(o) for (k, ns, _), o in self.objects.items() if k == kind and ns == namespace and
+                all(((o["metadata"].get("labels") or {}).get(key)) == value for key, value in wanted.items())]
+
+    def apply(self, manifest: dict[str, Any], dry_run: bool, force: bool = False, manager: str = res.MANAGER,
+              subresource: str | None = None, deadline: float | None = None) -> dict[str, Any]:
+        meta = manifest["metadata"]
+        self._maybe_fail("dry-run" if dry_run else "apply", manifest["kind"], meta["name"])
+        key = (manifest["kind"], meta.get("namespace"), meta["name"])
+        if manifest["kind"] != "Namespace" and ("Namespace", None, meta.get("namespace")) not in self.objects:
+            raise ApiError(f"404 NotFound: namespaces \"{meta.get('namespace')}\" not found", status=404)
+        live = self.objects.get(key)
+        merged = copy.deepcopy(manifest) if manager == res.MANAGER else _merge(copy.deepcopy(live or {}), manifest)
+        if live:
+            merged["metadata"].update({k: live["metadata"][k] for k in ("uid", "resourceVersion") if k in live["metadata"]})
+            if merged == live or _app.compare(live, merged, manifest)[0] is False:
+                return copy.deepcopy(live)
+        return merged if dry_run else self.put(merged)
+
+    def create(self, manifest: dict[str, Any]) -> dict[str, Any]:
+        self._maybe_fail("create", manifest["kind"], manifest["metadata"]["name"])
+        return self.put(manifest)
+
+    def delete(self, obj: dict[str, Any], deadline: float | None = None) -> None:
+        meta = obj["metadata"]
+        self._maybe_fail("delete", obj["kind"], meta["name"])
+        key = (obj["kind"], meta.get("namespace"), meta["name"])
+        live = self.objects.get(key)
+        if live and (live["metadata"]["uid"], live["metadata"]["resourceVersion"]) != (meta["uid"], meta["resourceVersion"]):
+            raise ApiError(f"Failed to delete {describe(obj['kind'], meta.get('namespace'), meta['name'])}: it changed "
+                           "after it was read", status=409)
+        self.objects.pop(key, None)
+
+
+def _merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    for key, value in patch.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = copy.deepcopy(value)
+    return base
+
+
+def params(**extra: Any) -> dict[str, Any]:
+    base = {"name": "web", "namespace": "shop", "image": "registry.example.com/shop/web", "version": "1.0",
+            "port": 8080, "replicas": 2, "routes": [{"host": "shop.example.com", "path": "/", "tls": False}],
+            "wait": True, "wait_timeout": 5, "state": "present"}
+    base.update(extra)
+    return base
+
+
+@pytest.fixture
+def svc() -> FakeService:
+    fake = FakeService()
+    fake.put(res.namespace_manifest("shop"))
+    return fake
+
+
+def test_plan_writes_nothing_and_execute_writes_only_what_differs(svc: FakeService) -> None:
+    plan = _app.plan_app(svc, params())  # type: ignore[arg-type]
+    assert svc.writes() == []
+    assert [o["action"] for o in plan.objects] == ["created", "created", "created"]
+    _app.execute(svc, plan)  # type: ignore[arg-type]
+    assert [w[0] for w in svc.writes()] == ["apply", "apply", "apply"]
+    svc.calls.clear()
+    again = _app.plan_app(svc, params())  # type: ignore[arg-type]
+    assert not again.changed and again.writes == []
+    assert [c[0] for c in svc.calls if c[0] == "dry-run"] == ["dry-run"] * 3
+
+
+def test_a_full_run_then_a_no_op_run(svc: FakeService) -> None:
+    first = _app.run(svc, params(), check_mode=False)  # type: ignore[arg-type]
+    assert first["changed"] and first["app"]["rollout"]["status"] == "succeeded"
+    svc.calls.clear()
+    second = _app.run(svc, params(), check_mode=False)  # type: ignore[arg-type]
+    assert not second["changed"] and svc.writes() == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "labels", "owner"),
+    [
+        pytest.param("Deployment", {"app.kubernetes.io/managed-by": "Helm"}, "managed by Helm, release shop",
+                     id="helm-deployment"),
+        pytest.param("Service", {}, "no app.kubernetes.io/managed-by label", id="hand-made-service"),
+        pytest.param("Deployment", {"app.kubernetes.io/managed-by": "skipper.platform", "app.kubernetes.io/name": "api"},
+                     "app api of skipper.platform", id="another-apps-deployment"),
+    ],
+)
+def test_a_foreign_object_is_refused_before_any_dry_run_even_with_force(
+        svc: FakeService, kind: str, labels: dict[str, str], owner: str) -> None:
+    foreign = {"apiVersion": res.API_VERSIONS[kind], "kind": kind,
+               "metadata": {"name": "web", "namespace": "shop", "labels": labels,
+                            "annotations": {"meta.helm.sh/release-name": "shop"}},
+               "spec": {"replicas": 1} if kind == "Deployment" else {}}
+    svc.put(foreign)
+    with pytest.raises(ValidationError) as caught:
+        _app.run(svc, params(force=True), check_mode=False)  # type: ignore[arg-type]
+    assert f"{kind} shop/web exists but is not this app's ({owner})" in caught.value.message
+    assert "even with force: true" in caught.value.message
+    assert not [c for c in svc.calls if c[0] in ("dry-run", "apply", "delete")]
+
+
+def test_a_foreign_ingress_of_a_new_route_is_refused(svc: FakeService) -> None:
+    name = res.ingress_name("web", "shop.example.com")
+    svc.put({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+             "metadata": {"name": name, "namespace": "shop", "managedFields": [{"manager": "kubectl-create"}]}})
+    with pytest.raises(ValidationError) as caught:
+        _app.run(svc, params(), check_mode=True)  # type: ignore[arg-type]
+    assert "written by kubectl-create" in caught.value.message
+
+
+def test_absent_refuses_a_foreign_object_and_deletes_ours_as_read(svc: FakeService) -> None:
+    _app.run(svc, params(), check_mode=False)  # type: ignore[arg-type]
+    svc.calls.clear()
+    result = _app.run(svc, params(state="absent"), check_mode=False)  # type: ignore[arg-type]
+    assert [(w[0], w[1]) for w in svc.writes()] == [("delete", "Deployment"), ("delete", "Service"), ("delete", "Ingress")]
+    assert result["changed"] and not [k for k in svc.objects if k[0] != "Namespace"]
+    svc.put({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "shop"}})
+    with pytest.raises(ValidationError):
+        _app.run(svc, params(state="absent"), check_mode=False)  # type: ignore[arg-type]
+    assert ("Service", "shop", "web") in svc.objects
+
+
+def test_a_delete_of_an_object_replaced_since_it_was_read_fails_and_says_so(svc: FakeService) -> None:
+    _app.run(svc, params(), check_mode=False)  # type: ignore[arg-type]
+    plan = _app.plan_removal(svc, params(state="absent"))  # type: ignore[arg-type]
+    svc.put(svc.objects[("Service", "shop", "web")])  # someone updates it in between
+    with pytest.raises(ApiError) as caught:
+        _app.execute(svc, plan)  # type: ignore[arg-type]
+    assert caught.value.details["changed"] is True  # the Deployment went first
+    assert ("Service", "shop", "web") in svc.objects
+
+
+def test_a_failure_after_a_write_reports_changed_and_the_objects(svc: FakeService) -> None:
+    svc.fail[("apply", "Service", "web")] = ApiError("Failed to apply Service shop/web: 500 etcd down", status=500)
+    with pytest.raises(ApiError) as caught:
+        _app.run(svc, params(), check_mode=False)  # type: ignore[arg-type]
+    details = caught.value.details
+    assert details["changed"] is True
+    assert [(o["kind"], o["action"]) for o in details["objects"]] == [
+        ("Deployment", "created"), ("Service", "created"), ("Ingress", "created")]
+    assert ("Deployment", "shop", "web") in svc.objects and ("Service", "shop", "web") not in svc.objects
+
+
+def test_a_failed_dry_run_writes_nothing(svc: FakeService) -> None:
+    svc.fail[("dry-run", "Ingress", res.ingress_name("web", "shop.example.com"))] = ApiError("422 Invalid", status=422)
+    with pytest.raises(ApiError):
+        _app.run(svc, params(), check_mode=False)  # type: ignore[arg-type]
+    assert svc.writes() == []
+
+
+def new_namespace_params() -> dict[str, Any]:
+    return params(namespace="fresh", create_namespace=True)
+
+
+def test_a_new_namespace_is_posted_then_everything_dry_run_before_any_write(svc: FakeService) -> None:
+    result = _app.run(svc, new_namespace_params(), check_mode=False)  # type: ignore[arg-type]
+    assert result["objects"][0] == {"kind": "Namespace", "namespace": None, "name": "fresh", "action": "created"}
+    order = [c[0] for c in svc.calls if c[0] in ("create", "dry-run", "apply")]
+    assert order == ["create", "dry-run", "dry-run", "dry-run", "apply", "apply", "apply"]
+
+
+def test_a_failed_dry_run_removes_only_the_namespace_this_run_made(svc: FakeService) -> None:
+    svc.fail[("dry-run", "Service", "web")] = ApiError("422 Invalid", status=422)
+    with pytest.raises(ApiError) as caught:
+        _app.run(svc, new_namespace_params(), check_mode=False)  # type: ignore[arg-type]
+    assert ("Namespace", None, "fresh") not in svc.objects
+    assert caught.value.details["changed"] is False
+    assert [c[0] for c in svc.writes()] == ["create", "delete"]
+
+
+def test_a_namespace_created_by_someone_else_during_the_run_is_left_alone(svc: FakeService) -> None:
+    svc.fail[("create", "Namespace", "fresh")] = ApiError('409 AlreadyExists: namespaces "fresh" already exists',
+                                                           status=409)
+    with pytest.raises(ValidationError) as caught:
+        _app.run(svc, new_namespace_params(), check_mode=False)  # type: ignore[arg-type]
+    assert "namespace fresh was created by someone else during this run" in caught.value.message
+    assert [c[0] for c in svc.writes()] == ["create"]  # no delete, no apply
+
+
+def test_check_mode_in_a_new_namespace_predicts_the_real_run(svc: FakeService) -> None:
+    check = _app.run(FakeServiceWith(svc), new_namespace_params(), check_mode=True)  # type: ignore[arg-type]
+    real = _app.run(svc, new_namespace_params(), check_mode=False)  # type: ignore[arg-type]
+    assert check["objects"] == real["objects"] and check["diff"] == real["diff"]
+
+
+def FakeServiceWith(svc: FakeService) -> FakeService:  # noqa: N802 - reads like a constructor
+    return copy.deepcopy(svc)
+
+
+def test_forbidden_secret_reads_warn_and_go_on(svc: FakeService) -> None:
+    svc.fail[("get", "Secret", "shop-db")] = FORBIDDEN
+    result = _app.run(svc, params(secrets={"DB_PASSWORD": {"secret": "shop-db", "key": "password"}}),  # type: ignore[arg-type]
+                      check_mode=False)
+    assert result["changed"]
+    assert any("could not check Secret shop/shop-db" in w for w in result["warnings"])
+
+
+def test_forbidden_optional_reads_during_the_wait_degrade_the_report(svc: FakeService) -> None:
+    _app.run(svc, params(), check_mode=False)  # type: ignore[arg-type]
+    svc.fail[("list", "ReplicaSet")] = FORBIDDEN
+    svc.fail[("list", "Pod")] = FORBIDDEN
+    svc.stall = True
+    plan = _app.plan_app(svc, params(version="1.1"))  # type: ignore[arg-type]
+    _app.execute(svc, plan)  # type: ignore[arg-type]
+    plan.deployment["metadata"]["annotations"] = {"deployment.kubernetes.io/revision": "2"}  # type: ignore[index]
+    outcome = _app.wait(svc, plan, deadline=_app.time.monotonic())  # type: ignore[arg-type]
+    assert outcome["status"] == "failed" and "rollout did not finish" in outcome["message"]
+    assert any("cannot list replicasets" in w for w in plan.warnings)
+
+
+@pytest.mark.parametrize(("first", "second", "changed"), [("a", "a", False), ("a", "b", True)])
+def test_a_restart_id_restarts_only_when_it_changes(svc: FakeService, first: str, second: str, changed: bool) -> None:
+    _app.run(svc, params(), check_mode=False)  # type: ignore[arg-type]
+    _app.run(svc, params(state="restarted", restart_id=first), check_mode=False)  # type: ignore[arg-type]
+    svc.calls.clear()
+    check = _app.run(svc, params(state="restarted", restart_id=second), check_mode=True)  # type: ignore[arg-type]
+    real = _app.run(svc, params(state="restarted", restart_id=second), check_mode=False)  # type: ignore[arg-type]
+    assert check["changed"] is real["changed"] is changed
+    assert check.get("diff") == real.get("diff")
+    assert len(svc.writes()) == (1 if changed else 0)
+
+
+def test_restart_without_an_id_always_restarts(svc: FakeService) -> None:
+    _app.run(svc, params(), check_mode=False)  # type: ignore[arg-type]
+    for _ in range(2):
+        assert _app.run(svc, params(state="restarted"), check_mode=False)["changed"]  # type: ignore[arg-type]
+
+
+def test_restart_refuses_a_foreign_deployment(svc: FakeService) -> None:
+    svc.put({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "shop"},
+             "spec": {"replicas": 1}})
+    with pytest.raises(ValidationError):
+        _app.run(svc, params(state="restarted"), check_mode=False)  # type: ignore[arg-type]
+    assert svc.writes() == []
