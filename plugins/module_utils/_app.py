@@ -265,9 +265,8 @@ def execute(svc: Service, plan: Plan) -> None:
 
 def _make_namespace(svc: Service, plan: Plan) -> None:
     """POST the namespace (a 409 means someone else made it: not ours), then dry-run everything in it."""
-    assert plan.new_namespace is not None
     try:
-        created = svc.create(plan.new_namespace)
+        created = svc.create(plan.new_namespace or {})
     except ApiError as exc:
         if exc.status == 409:
             raise ValidationError(
@@ -405,7 +404,7 @@ def _deadline(params: dict[str, Any]) -> float:
 
 def converge_app(svc: Service, params: dict[str, Any], check_mode: bool) -> dict[str, Any]:
     plan = plan_app(svc, params)
-    assert plan.spec is not None
+    spec: dict[str, Any] = plan.spec or {}
     outcome = _not_waited(check_mode)
     if check_mode:
         # Nothing to roll out: say how the app stands now.
@@ -415,7 +414,7 @@ def converge_app(svc: Service, params: dict[str, Any], check_mode: bool) -> dict
         execute(svc, plan)
         if params.get("wait", True):
             outcome = wait(svc, plan, _deadline(params))
-    info = app_summary(plan.spec, plan.namespace, plan.deployment)
+    info = app_summary(spec, plan.namespace, plan.deployment)
     info["rollout"] = outcome
     return _result(plan, info)
 

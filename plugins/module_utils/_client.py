@@ -22,7 +22,7 @@ from ._errors import ApiError, AuthConfigError, ConnectionFailure
 
 try:
     import urllib3
-    import yaml  # noqa: F401  - needed by _connection; checked once here
+    import yaml  # noqa: F401  # pylint: disable=unused-import  # used by _connection; checked once here
     from urllib3._collections import HTTPHeaderDict  # also in urllib3 1.26, which EEs may carry
 
     HAS_DEPS = True

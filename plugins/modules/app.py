@@ -15,8 +15,8 @@ description:
     Only objects whose dry-run result differs from the live object are then applied, under the field manager
     C(skipper.platform). Check mode stops before the writes, so it predicts C(changed) and the diff exactly.
   - Waits for the rollout to finish (unless O(wait=false)), and fails naming the pod that is stuck and why.
-  - Objects are deleted (a removed route's Ingress, everything with O(state=absent)) only as they were read:
-    the delete carries their uid and resourceVersion, so an object replaced or changed in between is left alone.
+  - Objects are deleted (a removed route's Ingress, everything with O(state=absent)) only as they were read.
+    The delete carries their uid and resourceVersion, so an object replaced or changed in between is left alone.
   - Reads that only enrich the report (ReplicaSets and pods during the rollout, the referenced Secrets' key names)
     may be forbidden to the credentials; each such case is a warning, never a failure.
 author:
@@ -143,7 +143,7 @@ options:
         C(kubectl edit)). Without it, such a conflict fails and names the manager.
       - It never takes over an object that skipper.platform did not make (one without the label
         C(app.kubernetes.io/managed-by=skipper.platform), such as a Helm release's Deployment or a hand-made
-        Ingress): such an object stops the run before anything is written, with or without O(force).
+        Ingress). Such an object stops the run before anything is written, with or without O(force).
     type: bool
     default: false
   wait:

@@ -207,8 +207,8 @@ def test_an_answer_that_is_not_json_can_be_read_raw() -> None:
 
 
 def test_a_list_404_means_the_api_is_not_served() -> None:
-    svc = _service.Service(client(Pool(Response(404, {"kind": "Status", "reason": "NotFound",
-                                                       "message": "the server could not find the requested resource"}))))
+    not_served = {"kind": "Status", "reason": "NotFound", "message": "the server could not find the requested resource"}
+    svc = _service.Service(client(Pool(Response(404, not_served))))
     with pytest.raises(ApiError) as caught:
         svc.list("Ingress", "shop")
     assert caught.value.message == ("Failed to list Ingress objects in namespace shop: the API server does not serve "

@@ -64,7 +64,7 @@ class FakeService:
              deadline: float | None = None) -> list[dict[str, Any]]:
         self._maybe_fail("list", kind)
         wanted = dict(part.split("=", 1) for part in (selector or "").split(",") if part)
-        return [copy.deepcopy(o) for (k, ns, _), o in self.objects.items() if k == kind and ns == namespace and
+        return [copy.deepcopy(o) for (k, ns, _name), o in self.objects.items() if k == kind and ns == namespace and
                 all(((o["metadata"].get("labels") or {}).get(key)) == value for key, value in wanted.items())]
 
     def apply(self, manifest: dict[str, Any], dry_run: bool, force: bool = False, manager: str = res.MANAGER,
@@ -235,8 +235,8 @@ def test_a_failed_dry_run_removes_only_the_namespace_this_run_made(svc: FakeServ
 
 
 def test_a_namespace_created_by_someone_else_during_the_run_is_left_alone(svc: FakeService) -> None:
-    svc.fail[("create", "Namespace", "fresh")] = ApiError('409 AlreadyExists: namespaces "fresh" already exists',
-                                                           status=409)
+    taken = ApiError('409 AlreadyExists: namespaces "fresh" already exists', status=409)
+    svc.fail[("create", "Namespace", "fresh")] = taken
     with pytest.raises(ValidationError) as caught:
         _app.run(svc, new_namespace_params(), check_mode=False)  # type: ignore[arg-type]
     assert "namespace fresh was created by someone else during this run" in caught.value.message
@@ -288,8 +288,9 @@ def test_a_restart_id_restarts_only_when_it_changes(svc: FakeService, first: str
 
 def test_restart_without_an_id_always_restarts(svc: FakeService) -> None:
     _app.run(svc, params(), check_mode=False)  # type: ignore[arg-type]
-    for _ in range(2):
-        assert _app.run(svc, params(state="restarted"), check_mode=False)["changed"]  # type: ignore[arg-type]
+    first = _app.run(svc, params(state="restarted"), check_mode=False)  # type: ignore[arg-type]
+    second = _app.run(svc, params(state="restarted"), check_mode=False)  # type: ignore[arg-type]
+    assert first["changed"] and second["changed"]
 
 
 def test_restart_refuses_a_foreign_deployment(svc: FakeService) -> None:
