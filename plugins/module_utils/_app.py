@@ -83,9 +83,9 @@ def _owned_selector(app: str | None = None) -> str:
     return f"{res.MANAGED_BY_LABEL}={res.MANAGER}" + (f",{res.NAME_LABEL}={app}" if app else "")
 
 
-def _refuse_foreign(obj: dict[str, Any] | None, app: str) -> None:
-    """Never take over or delete what another app or tool made under the same name, force or not."""
-    if obj is None or is_ours(obj, app):
+def _refuse_foreign(obj: dict[str, Any] | None, app: str, formation: str | None = None) -> None:
+    """Never take over or delete what another app, formation or tool made under the same name, force or not."""
+    if obj is None or is_ours(obj, app, formation):
         return
     meta = obj["metadata"]
     raise ValidationError(
@@ -132,7 +132,7 @@ def _check_secret_refs(svc: Service, plan: Plan, spec: dict[str, Any]) -> None:
                 )
 
 
-def _namespace_exists(svc: Service, plan: Plan, create: bool) -> bool:
+def namespace_exists(svc: Service, plan: Plan, create: bool) -> bool:
     """True when the namespace exists now; plans its creation when allowed."""
     try:
         if svc.get("Namespace", None, plan.namespace) is not None:
@@ -154,17 +154,24 @@ def _namespace_exists(svc: Service, plan: Plan, create: bool) -> bool:
     return False
 
 
-def plan_app(svc: Service, params: dict[str, Any]) -> Plan:
-    """Reads, ownership, dry runs and comparison for ``state: present``; no writes."""
+def plan_app(svc: Service, params: dict[str, Any], known_namespace: bool | None = None) -> Plan:
+    """Reads, ownership, dry runs and comparison for ``state: present``; no writes.
+
+    ``known_namespace`` is for a caller that looked the namespace up already
+    (a formation): True when it exists, False when the caller creates it
+    (the dry runs are then left in ``plan.dry_runs`` for after that).
+    """
     spec = normalize_app(params)
+    spec["formation"] = params.get("formation")
     plan = Plan(spec["name"], check_namespace(params["namespace"]))
     plan.spec = spec
     plan.force = bool(params.get("force"))
     namespace = plan.namespace
     manifests = res.app_manifests(spec, namespace)
-    deployment_live = svc.get("Deployment", namespace, spec["name"])
+    deployment_live = svc.get("Deployment", namespace, spec["name"]) if known_namespace is not False else None
     # A Deployment found proves the namespace exists, without reading it.
-    exists = deployment_live is not None or _namespace_exists(svc, plan, bool(params.get("create_namespace")))
+    exists = known_namespace if known_namespace is not None else (
+        deployment_live is not None or namespace_exists(svc, plan, bool(params.get("create_namespace"))))
     service_live = svc.get("Service", namespace, spec["name"]) if exists else None
     ingress_live = {i["metadata"]["name"]: i for i in
                     (svc.list("Ingress", namespace, _owned_selector(spec["name"])) if exists else [])}
@@ -176,7 +183,7 @@ def plan_app(svc: Service, params: dict[str, Any]) -> Plan:
         if key not in live and exists:
             # A route's Ingress that is new to this app: one read, not on the no-op path.
             live[key] = svc.get(key[0], namespace, key[1])
-        _refuse_foreign(live.get(key), spec["name"])
+        _refuse_foreign(live.get(key), spec["name"], spec["formation"])
     _check_secret_refs(svc, plan, spec)
     plan.deployment = deployment_live
 
@@ -208,12 +215,13 @@ def plan_removal(svc: Service, params: dict[str, Any]) -> Plan:
     """Everything ``state: absent`` deletes; objects of another owner stop the run."""
     plan = Plan(check_name(params["name"]), check_namespace(params["namespace"]))
     name, namespace = plan.name, plan.namespace
+    formation = params.get("formation")
     candidates = [svc.get("Deployment", namespace, name), svc.get("Service", namespace, name)]
     candidates += svc.list("Ingress", namespace, _owned_selector(name))
     # Objects already being deleted count as gone.
     found = [obj for obj in candidates if obj is not None and not obj["metadata"].get("deletionTimestamp")]
     for obj in found:
-        _refuse_foreign(obj, name)
+        _refuse_foreign(obj, name, formation)
     for obj in found:
         plan.record(obj["kind"], namespace, obj["metadata"]["name"], "deleted", compare(obj, None, None)[1], {})
         plan.writes.append(functools.partial(svc.delete, obj))

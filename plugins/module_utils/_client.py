@@ -58,6 +58,10 @@ class Client:
         self.pool = open_pool(conn)
         self.requests_made = 0
 
+    def pool_size(self, connections: int) -> None:
+        """Keep up to ``connections`` connections open (never fewer than 8); call it before the first request."""
+        self.pool.connection_pool_kw["maxsize"] = max(8, connections)
+
     def request(
         self,
         method: str,

@@ -74,9 +74,12 @@ def describe_app(deployment: dict[str, Any], ingresses: list[dict[str, Any]]) ->
     }
 
 
-def is_ours(obj: dict[str, Any], app: str) -> bool:
+def is_ours(obj: dict[str, Any], app: str, formation: str | None = None) -> bool:
+    """Made by skipper.platform for this app (and, for a formation, not for another formation)."""
     labels = (obj.get("metadata") or {}).get("labels") or {}
-    return labels.get(res.MANAGED_BY_LABEL) == res.MANAGER and labels.get(res.NAME_LABEL) == app
+    if labels.get(res.MANAGED_BY_LABEL) != res.MANAGER or labels.get(res.NAME_LABEL) != app:
+        return False
+    return formation is None or labels.get(res.FORMATION_LABEL) in (None, formation)
 
 
 def owner_of(obj: dict[str, Any]) -> str:
@@ -86,7 +89,8 @@ def owner_of(obj: dict[str, Any]) -> str:
     annotations = meta.get("annotations") or {}
     managed_by = labels.get(res.MANAGED_BY_LABEL)
     if managed_by == res.MANAGER:
-        return f"app {labels.get(res.NAME_LABEL, '?')} of {res.MANAGER}"
+        formation = labels.get(res.FORMATION_LABEL)
+        return f"app {labels.get(res.NAME_LABEL, '?')} of " + (f"formation {formation}" if formation else res.MANAGER)
     if managed_by:
         release = annotations.get(HELM_RELEASE_ANNOTATION)
         return f"managed by {managed_by}" + (f", release {release}" if release else "")

@@ -23,6 +23,7 @@ INSTANCE_LABEL = "app.kubernetes.io/instance"
 VERSION_LABEL = "app.kubernetes.io/version"
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 COMPONENT_LABEL = "app.kubernetes.io/component"
+FORMATION_LABEL = "skipper.platform/formation"
 REVISION_HISTORY = 3
 CONTAINER = "app"
 PORT_NAME = "http"
@@ -37,9 +38,11 @@ KINDS = {
     "Pod": ("/api/v1", "pods", True),
     "ReplicaSet": ("/apis/apps/v1", "replicasets", True),
     "Event": ("/api/v1", "events", True),
+    "Lease": ("/apis/coordination.k8s.io/v1", "leases", True),
 }
 API_VERSIONS = {"Namespace": "v1", "Deployment": "apps/v1", "Service": "v1", "Ingress": "networking.k8s.io/v1",
-                "Secret": "v1", "Pod": "v1", "Event": "v1", "ReplicaSet": "apps/v1"}
+                "Secret": "v1", "Pod": "v1", "Event": "v1", "ReplicaSet": "apps/v1",
+                "Lease": "coordination.k8s.io/v1"}
 
 
 def collection_path(kind: str, namespace: str | None) -> str:
@@ -74,6 +77,8 @@ def app_labels(spec: dict[str, Any]) -> dict[str, str]:
     labels.update(selector_labels(spec["name"]))
     labels[VERSION_LABEL] = spec["version"]
     labels[MANAGED_BY_LABEL] = MANAGER
+    if spec.get("formation"):
+        labels[FORMATION_LABEL] = spec["formation"]
     return dict(sorted(labels.items()))
 
 

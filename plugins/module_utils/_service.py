@@ -96,6 +96,13 @@ class Service:
         return self._call("create", describe(kind, meta.get("namespace"), meta["name"]),  # type: ignore[no-any-return]
                           "POST", collection_path(kind, meta.get("namespace")), None, manifest)
 
+    def replace(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """PUT the whole object; its resourceVersion makes it fail (409) if the object moved on since it was read."""
+        meta = obj["metadata"]
+        return self._call("update", describe(obj["kind"], meta.get("namespace"), meta["name"]),  # type: ignore[no-any-return]
+                          "PUT", object_path(obj["kind"], meta.get("namespace"), meta["name"]), None, obj,
+                          retry=False)
+
     def apply(self, manifest: dict[str, Any], dry_run: bool, force: bool = False, manager: str = MANAGER,
               subresource: str | None = None, deadline: float | None = None) -> dict[str, Any]:
         meta = manifest["metadata"]

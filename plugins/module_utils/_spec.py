@@ -25,7 +25,7 @@ RESERVED_ENV_NAMES = (".", "..")
 TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
-RESERVED_LABEL_PREFIX = "app.kubernetes.io/"
+RESERVED_LABEL_PREFIXES = ("app.kubernetes.io/", "skipper.platform/")
 
 QUANTITY = re.compile(r"^(?P<num>[0-9]+(\.[0-9]*)?|\.[0-9]+)(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?$")
 BINARY = {"Ki": 10, "Mi": 20, "Gi": 30, "Ti": 40, "Pi": 50, "Ei": 60}
@@ -161,8 +161,8 @@ def check_labels(app: str, labels: Mapping[str, Any] | None) -> dict[str, str]:
         prefix, _slash, name = key.rpartition("/")
         if prefix and not is_subdomain(prefix):
             raise fail(app, f"labels.{key}", f"the prefix {prefix!r} must be a DNS subdomain such as example.com")
-        if key.startswith(RESERVED_LABEL_PREFIX):
-            raise fail(app, f"labels.{key}", "labels under app.kubernetes.io/ are set by skipper.platform")
+        if key.startswith(RESERVED_LABEL_PREFIXES):
+            raise fail(app, f"labels.{key}", f"labels under {key.split('/')[0]}/ are set by skipper.platform")
         if len(name) > 63 or not LABEL_NAME.match(name):
             raise fail(app, f"labels.{key}", "not a valid label name")
         text = str(value)
