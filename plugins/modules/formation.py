@@ -46,7 +46,7 @@ options:
     required: true
   apps:
     description:
-      - The apps, as a mapping of app name to the app's keys, with the options of M(skipper.platform.app):
+      - The apps, as a mapping of app name to the app's keys, which are the options of M(skipper.platform.app)
         C(image), C(version), C(port), C(replicas), C(env), C(secrets), C(resources), C(probes), C(labels), C(routes).
       - An unknown key fails, naming the closest known one.
       - A route without C(host) gets C(<app>.<environment>.<domain>), or C(<app>.<domain>) when O(production=true).
@@ -54,7 +54,7 @@ options:
     default: {}
   defaults:
     description:
-      - Keys merged under every app's own (deep merge: the app's keys win).
+      - Keys merged under every app's own (a deep merge where the app's keys win).
     type: dict
   versions:
     description:

@@ -1,0 +1,154 @@
+"""Formation input (merging, defaults, unknown keys) and its Lease, with table tests and the fake service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from ansible_collections.skipper.platform.plugins.module_utils import _formation, _lease
+from ansible_collections.skipper.platform.plugins.module_utils import _resource as res
+from ansible_collections.skipper.platform.plugins.module_utils._errors import SkipperError, ValidationError
+from fake_service import FakeService
+
+
+@pytest.mark.parametrize(
+    ("base", "over", "merged"),
+    [
+        pytest.param({"a": 1}, {"b": 2}, {"a": 1, "b": 2}, id="disjoint"),
+        pytest.param({"r": {"cpu": {"request": "1", "limit": "2"}}}, {"r": {"cpu": {"limit": "3"}}},
+                     {"r": {"cpu": {"request": "1", "limit": "3"}}}, id="nested-maps-merge"),
+        pytest.param({"routes": [{"host": "a"}]}, {"routes": [{"host": "b"}]}, {"routes": [{"host": "b"}]},
+                     id="lists-are-replaced"),
+        pytest.param({"env": {"A": "1"}}, {"env": None}, {"env": None}, id="null-replaces"),
+    ],
+)
+def test_deep_merge(base: dict[str, Any], over: dict[str, Any], merged: dict[str, Any]) -> None:
+    assert _formation.deep_merge(base, over) == merged
+
+
+@pytest.mark.parametrize(
+    ("app", "environment", "domain", "production", "host"),
+    [
+        pytest.param("web", "staging", "shop.example.com", False, "web.staging.shop.example.com", id="env"),
+        pytest.param("web", "prod", "shop.example.com", True, "web.shop.example.com", id="production"),
+        pytest.param("web", None, "shop.example.com", False, "web.shop.example.com", id="no-environment"),
+        pytest.param("web", "dev", None, False, None, id="no-domain"),
+    ],
+)
+def test_default_host(app: str, environment: str | None, domain: str | None, production: bool, host: str | None) -> None:
+    assert _formation.default_host(app, environment, domain, production) == host
+
+
+def formation(**extra: Any) -> dict[str, Any]:
+    base = {"name": "shop-dev", "namespace": "shop", "environment": "dev", "domain": "shop.localtest",
+            "defaults": {"image": "registry.example.com/shop/web", "port": 8080}, "apps": {}}
+    base.update(extra)
+    return base
+
+
+@pytest.mark.parametrize(
+    ("declared", "message"),
+    [
+        pytest.param({"replica": 2}, "app web: replica: unknown key; did you mean replicas?", id="typo"),
+        pytest.param({"imgae": "x"}, "app web: imgae: unknown key; did you mean image?", id="swapped-letters"),
+        pytest.param({"zzz": 1}, "app web: zzz: unknown key; known keys: image, version", id="nothing-close"),
+        pytest.param("just a string", "app web: must be a mapping", id="not-a-mapping"),
+    ],
+)
+def test_app_input_errors_name_the_app_and_the_key(declared: Any, message: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        _formation.app_params(formation(), "web", declared)
+    assert caught.value.message.startswith(message)
+
+
+def test_app_params_merge_defaults_versions_and_default_hosts() -> None:
+    params = formation(versions={"web": "2.0"})
+    merged = _formation.app_params(params, "web", {"version": "1.0", "routes": [{"tls": True}, {"host": "x.example"}]})
+    assert merged["image"] == "registry.example.com/shop/web" and merged["port"] == 8080
+    assert merged["version"] == "2.0"
+    assert [r["host"] for r in merged["routes"]] == ["web.dev.shop.localtest", "x.example"]
+    assert (merged["namespace"], merged["formation"]) == ("shop", "shop-dev")
+
+
+def test_a_route_without_host_needs_a_domain() -> None:
+    with pytest.raises(ValidationError) as caught:
+        _formation.app_params(formation(domain=None), "web", {"version": "1.0", "routes": [{}]})
+    assert "routes[0].host: no host given" in caught.value.message
+
+
+def test_versions_for_unknown_apps_are_refused() -> None:
+    with pytest.raises(ValidationError) as caught:
+        _formation.FormationRun(FakeService(), formation(apps={"web": {"version": "1"}}, versions={"wbe": "2"}),  # type: ignore[arg-type]
+                                check_mode=True)
+    assert "versions: wbe not in the formation's apps" in caught.value.message
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def make_lease(svc: FakeService, clock: Clock, identity: str) -> _lease.FormationLease:
+    return _lease.FormationLease(svc, "shop", "shop-dev", timeout=10, identity=identity,  # type: ignore[arg-type]
+                                 clock=clock, sleep=clock.sleep)
+
+
+def test_a_held_lease_makes_a_second_run_wait_then_fail_naming_the_holder() -> None:
+    svc, clock = FakeService(), Clock()
+    svc.put(res.namespace_manifest("shop"))
+    first = make_lease(svc, clock, "alice@ci pid 1")
+    first.acquire()
+    first._stop.set()  # renewed by hand below, in step with the fake clock
+    second = make_lease(svc, clock, "bob@laptop pid 2")
+
+    def wait_while_the_first_renews(seconds: float) -> None:
+        clock.sleep(seconds)
+        svc.objects[("Lease", "shop", "skipper-shop-dev")]["spec"]["renewTime"] = _lease._micro_time(clock.now)
+
+    second.sleep = wait_while_the_first_renews
+    with pytest.raises(_lease.LeaseHeld) as caught:
+        second.acquire()
+    assert "holder: alice@ci pid 1" in caught.value.message
+    assert "waited 10 s" in caught.value.message
+    assert svc.objects[("Lease", "shop", "skipper-shop-dev")]["spec"]["holderIdentity"] == "alice@ci pid 1"
+
+
+def test_an_expired_lease_is_taken_over_and_a_released_one_is_gone() -> None:
+    svc, clock = FakeService(), Clock()
+    svc.put(res.namespace_manifest("shop"))
+    first = make_lease(svc, clock, "alice@ci pid 1")
+    first.acquire()
+    first._stop.set()
+    clock.now += _lease.DURATION + 1
+    second = make_lease(svc, clock, "bob@laptop pid 2")
+    second.acquire()
+    lease = svc.objects[("Lease", "shop", "skipper-shop-dev")]
+    assert lease["spec"]["holderIdentity"] == "bob@laptop pid 2"
+    assert lease["spec"]["leaseTransitions"] == 1
+    second.release()
+    assert ("Lease", "shop", "skipper-shop-dev") not in svc.objects
+
+
+@pytest.mark.parametrize(
+    ("spec", "expired"),
+    [
+        pytest.param({}, True, id="no-holder"),
+        pytest.param({"holderIdentity": "a", "renewTime": "2027-01-15T08:00:00.000000Z", "leaseDurationSeconds": 30},
+                     False, id="fresh"),
+        pytest.param({"holderIdentity": "a", "renewTime": "2027-01-15T07:59:00.000000Z", "leaseDurationSeconds": 30},
+                     True, id="stale"),
+    ],
+)
+def test_expired(spec: dict[str, Any], expired: bool) -> None:
+    now = 1_800_000_000.0 + 0  # 2027-01-15T08:00:00Z
+    assert _lease.expired({"spec": spec}, now) is expired
+
+
+def test_lease_errors_are_skipper_errors() -> None:
+    assert issubclass(_lease.LeaseHeld, SkipperError)
