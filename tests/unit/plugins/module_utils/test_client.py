@@ -87,6 +87,14 @@ def test_kind_kubeconfig_with_embedded_certificates(home: Path) -> None:
                      {"validate_certs": True}, {"validate_certs": True}, id="validate-certs-option-wins"),
         pytest.param({"server": "https://k8s.example.com"}, {"token": "kc-token"}, {"api_key": "task-token"},
                      {"token": "task-token"}, id="api-key-option-refines"),
+        pytest.param({"server": "https://k8s.example.com"},
+                     {"client-certificate-data": b64(CERT_PEM), "client-key-data": b64(KEY_PEM)},
+                     {"api_key": "task-token"}, {"token": "task-token", "client_cert": None, "client_key": None},
+                     id="api-key-option-never-travels-with-the-kubeconfig-certificate"),
+        pytest.param({"server": "https://k8s.example.com"},
+                     {"client-certificate-data": b64(CERT_PEM), "client-key-data": b64(KEY_PEM), "as": "deployer"},
+                     {"api_key": "task-token"}, {"token": "task-token", "headers": []},
+                     id="api-key-option-replaces-the-whole-kubeconfig-user"),
         pytest.param({"server": "https://127.0.0.5:6443", "tls-server-name": "k8s.internal"}, {"token": "t"}, {},
                      {"host": "https://127.0.0.5:6443", "tls_server_name": "k8s.internal"}, id="tls-server-name"),
         pytest.param({"server": "https://k8s.example.com"}, {}, {}, {"token": None, "client_cert": None},
@@ -167,7 +175,7 @@ def test_explicit_certificate_files(home: Path) -> None:
     for name, pem in (("ca.crt", CA_PEM), ("tls.crt", CERT_PEM), ("tls.key", KEY_PEM)):
         (home / name).write_bytes(pem)
     conn = _connection.connection_settings(settings(host="https://k8s", ca_cert=str(home / "ca.crt"),
-                                                client_cert=str(home / "tls.crt"), client_key=str(home / "tls.key")))
+                                                    client_cert=str(home / "tls.crt"), client_key=str(home / "tls.key")))
     assert (conn["ca_cert"], conn["client_cert"], conn["client_key"]) == (
         str(home / "ca.crt"), str(home / "tls.crt"), str(home / "tls.key"))
 
@@ -211,11 +219,11 @@ def test_exec_plugin_users_go_through_the_kubernetes_package(home: Path, monkeyp
         pytest.param(None, None, {"host": "https://k8s", "ca_cert": "{home}/nope.crt"},
                      "ca_cert file {home}/nope.crt does not exist", id="ca-cert-option-missing"),
         pytest.param({"server": "https://k8s"}, {"token": "t"}, {"context": "prod"},
-                     "kubeconfig has no context named 'prod'", id="unknown-context"),
+                     "context 'prod' is not in kubeconfig {home}/config (its contexts: 'kind-shop')", id="unknown-context"),
         pytest.param({"certificate-authority-data": b64(CA_PEM)}, {"token": "t"}, {},
-                     "the kubeconfig's cluster has no server address", id="no-server"),
+                     "cluster 'kind-shop' in kubeconfig {home}/config has no server address", id="no-server"),
         pytest.param(None, None, {}, "no Kubernetes credentials found", id="nothing-at-all"),
-        pytest.param(None, None, {"context": "prod"}, "no kubeconfig found to take the context from",
+        pytest.param(None, None, {"context": "prod"}, "context 'prod' is set, but there is no kubeconfig to take it from",
                      id="context-without-kubeconfig"),
     ],
 )
@@ -232,7 +240,7 @@ def test_unusable_settings_raise_auth_config_error(home: Path, cluster: dict[str
 
 def test_kubeconfig_without_current_context(home: Path) -> None:
     path = kubeconfig(home / "config", {"server": "https://k8s"}, {"token": "t"}, current=None)
-    with pytest.raises(AuthConfigError, match="no current-context; set the context option"):
+    with pytest.raises(AuthConfigError, match="kubeconfig .*/config has no current-context; set the context option"):
         _connection.connection_settings(settings(kubeconfig=str(path)))
 
 
