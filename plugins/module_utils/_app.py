@@ -26,7 +26,7 @@ from typing import Any
 from . import _resource as res
 from ._diff import compare
 from ._errors import ApiError, RolloutError, SkipperError, ValidationError
-from ._report import app_summary, describe_app, is_ours, owner_of, replica_counts
+from ._report import app_summary, is_ours, owner_of, replica_counts
 from ._service import Service, describe
 from ._spec import check_name, check_namespace, normalize_app
 from ._waiter import rollout_state, stuck_pods, wait_until
@@ -78,7 +78,7 @@ class Plan:
             self.warnings.append(warning)
 
 
-def _owned_selector(app: str | None = None) -> str:
+def owned_selector(app: str | None = None) -> str:
     """Objects skipper.platform made, for one app or for all."""
     return f"{res.MANAGED_BY_LABEL}={res.MANAGER}" + (f",{res.NAME_LABEL}={app}" if app else "")
 
@@ -154,6 +154,30 @@ def namespace_exists(svc: Service, plan: Plan, create: bool) -> bool:
     return False
 
 
+def plan_objects(svc: Service, plan: Plan, manifests: list[dict[str, Any]],
+                 live: dict[tuple[str, str], dict[str, Any] | None], dry_run_now: bool = True) -> None:
+    """Dry-run each manifest, compare it with its live object and plan a write where they differ.
+
+    ``live`` maps (kind, name) to the object as read (None: it does not
+    exist). Without ``dry_run_now`` (a namespace that does not exist yet) the
+    plan shows the manifests as they are, and keeps the dry runs in
+    ``plan.dry_runs`` for execute to run, all of them before any write.
+    """
+    if dry_run_now:
+        predicted = [svc.apply(m, dry_run=True, force=plan.force) for m in manifests]
+    else:
+        predicted = manifests
+        plan.dry_runs = [functools.partial(svc.apply, m, dry_run=True, force=plan.force) for m in manifests]
+    for manifest, result in zip(manifests, predicted, strict=True):
+        kind, name = manifest["kind"], manifest["metadata"]["name"]
+        current = live.get((kind, name))
+        changed, before, after = compare(current, result, manifest)
+        action = "unchanged" if not changed else ("created" if current is None else "updated")
+        plan.record(kind, manifest["metadata"].get("namespace"), name, action, before, after)
+        if changed:
+            plan.writes.append(functools.partial(svc.apply, manifest, dry_run=False, force=plan.force))
+
+
 def plan_app(svc: Service, params: dict[str, Any], known_namespace: bool | None = None) -> Plan:
     """Reads, ownership, dry runs and comparison for ``state: present``; no writes.
 
@@ -174,7 +198,7 @@ def plan_app(svc: Service, params: dict[str, Any], known_namespace: bool | None 
         deployment_live is not None or namespace_exists(svc, plan, bool(params.get("create_namespace"))))
     service_live = svc.get("Service", namespace, spec["name"]) if exists else None
     ingress_live = {i["metadata"]["name"]: i for i in
-                    (svc.list("Ingress", namespace, _owned_selector(spec["name"])) if exists else [])}
+                    (svc.list("Ingress", namespace, owned_selector(spec["name"])) if exists else [])}
     live: dict[tuple[str, str], dict[str, Any] | None] = {
         ("Deployment", spec["name"]): deployment_live, ("Service", spec["name"]): service_live}
     live.update({("Ingress", name): obj for name, obj in ingress_live.items()})
@@ -187,22 +211,7 @@ def plan_app(svc: Service, params: dict[str, Any], known_namespace: bool | None 
     _check_secret_refs(svc, plan, spec)
     plan.deployment = deployment_live
 
-    if exists:
-        predicted = [svc.apply(m, dry_run=True, force=plan.force) for m in manifests]
-    else:
-        # Nothing can be dry-run in a namespace that does not exist yet: the
-        # plan shows the manifests, and execute dry-runs them all once the
-        # namespace is made, before writing any of them.
-        predicted = manifests
-        plan.dry_runs = [functools.partial(svc.apply, m, dry_run=True, force=plan.force) for m in manifests]
-    for manifest, result in zip(manifests, predicted, strict=True):
-        kind, name = manifest["kind"], manifest["metadata"]["name"]
-        current = live.get((kind, name))
-        changed, before, after = compare(current, result, manifest)
-        action = "unchanged" if not changed else ("created" if current is None else "updated")
-        plan.record(kind, namespace, name, action, before, after)
-        if changed:
-            plan.writes.append(functools.partial(svc.apply, manifest, dry_run=False, force=plan.force))
+    plan_objects(svc, plan, manifests, live, dry_run_now=exists)
     wanted = {m["metadata"]["name"] for m in manifests if m["kind"] == "Ingress"}
     for name, obj in sorted(ingress_live.items()):
         if name not in wanted:
@@ -217,7 +226,7 @@ def plan_removal(svc: Service, params: dict[str, Any]) -> Plan:
     name, namespace = plan.name, plan.namespace
     formation = params.get("formation")
     candidates = [svc.get("Deployment", namespace, name), svc.get("Service", namespace, name)]
-    candidates += svc.list("Ingress", namespace, _owned_selector(name))
+    candidates += svc.list("Ingress", namespace, owned_selector(name))
     # Objects already being deleted count as gone.
     found = [obj for obj in candidates if obj is not None and not obj["metadata"].get("deletionTimestamp")]
     for obj in found:
@@ -459,16 +468,3 @@ def run(svc: Service, params: dict[str, Any], check_mode: bool) -> dict[str, Any
     if state == "restarted":
         return restart_app(svc, params, check_mode)
     return converge_app(svc, params, check_mode)
-
-
-def read_apps(svc: Service, namespace: str, name: str | None) -> dict[str, Any]:
-    namespace = check_namespace(namespace)
-    selector = _owned_selector(check_name(name) if name else None)
-    deployments = svc.list("Deployment", namespace, selector)
-    ingresses = svc.list("Ingress", namespace, selector)
-    apps = []
-    for deployment in sorted(deployments, key=lambda d: d["metadata"]["name"]):
-        app = (deployment["metadata"].get("labels") or {}).get(res.NAME_LABEL)
-        mine = [i for i in ingresses if (i["metadata"].get("labels") or {}).get(res.NAME_LABEL) == app]
-        apps.append(describe_app(deployment, mine))
-    return {"changed": False, "apps": apps}

@@ -108,7 +108,7 @@ apps:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.skipper.platform.plugins.module_utils._app import read_apps
+from ansible_collections.skipper.platform.plugins.module_utils._info import read_apps
 from ansible_collections.skipper.platform.plugins.module_utils._module import argument_spec, execute
 
 
