@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import _resource as res
+from ._app import owned_selector
 from ._report import describe_app
 from ._service import Service
 from ._spec import check_name, check_namespace
