@@ -2,7 +2,8 @@
 #   make demo   set everything up, start (or reuse) the local cluster, deploy
 #               the demo inventory and print its status
 #   make test   unit, sanity, lint and integration tests on the oldest and the
-#               newest ansible-core, ending with one "N passed, N failed" line
+#               newest ansible-core, ending with one "N passed, N failed" line;
+#               stops its test cluster at the end (KEEP_CLUSTER=1 keeps it)
 # Builds and virtualenvs are cached outside the repository (~/.cache/skipper-platform).
 
 SHELL := /bin/bash
@@ -20,11 +21,12 @@ CLUSTER = tests/cluster/cluster.py
 COLLECTIONS = $(HOME)/.cache/skipper-platform/collections
 ANSIBLE_ENV = ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) ANSIBLE_CALLBACK_RESULT_FORMAT=yaml
 
-.PHONY: help demo status down test bench cluster-build
+.PHONY: help demo status down test bench cluster-build fixtures
 
 help:
 	@echo "make demo    deploy the demo inventory to a local cluster and print its status"
-	@echo "make test    run every test (unit, sanity, lint, integration on a real local cluster)"
+	@echo "make test    run every test (unit, sanity, lint, integration on a real local cluster);"
+	@echo "             ONLY=unit|sanity|integration|lint runs one phase, KEEP_CLUSTER=1 keeps the test cluster"
 	@echo "make status  print the demo apps' status again"
 	@echo "make down    stop the demo cluster"
 	@echo "make bench   measure a no-op deploy against its peers (needs the demo cluster)"
@@ -55,9 +57,12 @@ status: $(COLLECTIONS)/ansible_collections/skipper/platform
 down:
 	@venv=$(VENV_NEW); $$venv/bin/python $(CLUSTER) down --name demo
 
+# The test cluster is stopped when the run ends, even one that was already
+# running; KEEP_CLUSTER=1 keeps it (the run prints how to stop it).
 test:
 	@old=$(VENV_OLD); new=$(VENV_NEW); \
-	$$new/bin/python tools/test.py --core 2.19=$$old --core 2.21=$$new $(foreach p,$(ONLY),--only $(p))
+	$$new/bin/python tools/test.py --core 2.19=$$old --core 2.21=$$new $(foreach p,$(ONLY),--only $(p)) \
+	  $(if $(filter-out 0,$(KEEP_CLUSTER)),--keep-cluster)
 
 # Speed, measured on request (never asserted in tests): no-op app tasks against
 # empty module tasks and kubernetes.core.k8s, on the demo cluster.
@@ -67,3 +72,7 @@ bench: $(COLLECTIONS)/ansible_collections/skipper/platform
 
 cluster-build:
 	@bash tests/cluster/build.sh
+
+# The unit tests' fixtures, recorded again from a local cluster of their own.
+fixtures:
+	@venv=$(VENV_NEW); $$venv/bin/python tools/record_fixtures.py

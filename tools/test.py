@@ -14,6 +14,21 @@ a clean checkout holds. Integration targets run with an empty HOME: nothing
 reaches a cluster except through tests/integration/integration_config.yml,
 which `cluster.py up` writes. A phase that runs no test counts as failed;
 with CI=true a cluster that does not come up fails the run.
+
+A skipped test counts as a failed one, always (locally as in CI, so that both
+end with the same line), and is named on a line of its own starting with
+"!! ... skipped". That covers pytest skips and xfails, sanity tests that
+ansible-test skips for a reason (a missing program such as shellcheck, a
+missing Python, virtualenv or libyaml, tests disabled by default), and an
+integration target that ansible-test excludes ("All targets skipped"). A
+sanity test that ansible-test reports only as "No tests applicable" (the
+collection has nothing of its kind, e.g. no PowerShell for pslint) is neither
+passed nor failed; the phase names those on one line.
+
+The test cluster `test` is stopped when the run ends (also on TERM or
+Ctrl-C), whether this run started it or found it already running, unless
+--keep-cluster is given (make test KEEP_CLUSTER=1). Either way a line just
+before the last one says which it was and, when it is kept, how to stop it.
 """
 
 from __future__ import annotations
@@ -22,11 +37,13 @@ import argparse
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -37,8 +54,15 @@ PYTHONS = {"2.19": "3.11", "2.21": "3.13"}
 class Tally:
     def __init__(self) -> None:
         self.rows: list[tuple[str, int, int, float]] = []
+        self.skipped: list[str] = []
+        self.notes: list[str] = []
 
-    def add(self, phase: str, passed: int, failed: int, started: float) -> None:
+    def add(self, phase: str, passed: int, failed: int, started: float, skipped: Sequence[str] = ()) -> None:
+        """Record a phase; every entry of ``skipped`` (a test's name and why) is one more failure."""
+        for what in skipped:
+            print(f"!! {phase}: skipped, counted as a failure: {what}", flush=True)
+            self.skipped.append(f"{phase}: {what}")
+        failed += len(skipped)
         if passed + failed == 0:
             print(f"!! {phase}: ran no test; counted as a failure", flush=True)
             failed = 1
@@ -49,6 +73,10 @@ class Tally:
         print("\nphase                          ok  failing   time")
         for phase, passed, failed, secs in self.rows:
             print(f"{phase:<28} {passed:>5} {failed:>8} {secs:>5.0f}s")
+        for what in self.skipped:
+            print(f"!! skipped (counted as failed): {what}")
+        for note in self.notes:
+            print(note)
         passed = sum(r[1] for r in self.rows)
         failed = sum(r[2] for r in self.rows)
         print(f"{passed} passed, {failed} failed", flush=True)
@@ -60,10 +88,15 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None, log: Path 
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     out = []
     assert proc.stdout
-    for line in proc.stdout:
-        out.append(line)
-        sys.stdout.write(line)
-    proc.wait()
+    try:
+        for line in proc.stdout:
+            out.append(line)
+            sys.stdout.write(line)
+        proc.wait()
+    except BaseException:  # interrupted (TERM, Ctrl-C): end the command too before cleaning up
+        proc.terminate()
+        proc.wait()
+        raise
     text = "".join(out)
     if log:
         log.write_text(text)
@@ -75,20 +108,27 @@ class Check(NamedTuple):
     command: list[str]
     must_print: str = ""  # fails unless the output holds this
     clean: bool = False  # fails on any ERROR or WARNING in the output
+    skipped_if: str = ""  # the output holding this means the test did not run: skipped
 
 
-def run_checks(checks: list[Check], cwd: Path, env: dict[str, str]) -> tuple[int, int]:
-    """Run each command as one test; return (passed, failed)."""
+def run_checks(checks: list[Check], cwd: Path, env: dict[str, str]) -> tuple[int, int, list[str]]:
+    """Run each command as one test; return (passed, failed, skipped with the lines saying why)."""
     passed = failed = 0
+    skipped: list[str] = []
     for check in checks:
         rc, out = run(check.command, cwd, env)
+        if check.skipped_if and check.skipped_if in out:
+            why = [line.strip() for line in out.splitlines()
+                   if line.startswith("WARNING:") and ("Excluding" in line or "skipped" in line)]
+            skipped.append(f"{check.name} ({' '.join(why) or check.skipped_if})")
+            continue
         ok = rc == 0 and check.must_print in out and not (check.clean and ("ERROR" in out or "WARNING" in out))
         if ok:
             passed += 1
         else:
             failed += 1
             print(f"!! {check.name} failed", flush=True)
-    return passed, failed
+    return passed, failed, skipped
 
 
 def copy_collection(dest_root: Path) -> Path:
@@ -121,15 +161,21 @@ def phase_unit(tally: Tally, core: str, venv: Path, coll: Path) -> None:
     run([str(venv / "bin" / "python"), "-m", "pytest", "tests/unit", "-q", "-p", "no:cacheprovider",
          f"--junitxml={report}"], coll, venv_env(venv, PYTHONPATH=str(coll.parents[2])))
     passed = failed = 0
+    skipped: list[str] = []
     if report.exists():
         root = ET.parse(report).getroot()
         suite = root if root.tag == "testsuite" else root.find("testsuite")
         if suite is not None:
             total = int(suite.get("tests", 0))
             bad = int(suite.get("failures", 0)) + int(suite.get("errors", 0))
-            skipped = int(suite.get("skipped", 0))
-            passed, failed = total - bad - skipped, bad
-    tally.add(f"unit ({core})", passed, failed, started)
+            # pytest writes skips and xfails as <skipped>: name each one.
+            for case in suite.iter("testcase"):
+                mark = case.find("skipped")
+                if mark is not None:
+                    kind = "xfail" if mark.get("type") == "pytest.xfail" else "skip"
+                    skipped.append(f"{case.get('classname')}::{case.get('name')} ({kind}: {mark.get('message', '')})")
+            passed, failed = total - bad - len(skipped), bad
+    tally.add(f"unit ({core})", passed, failed, started, skipped)
 
 
 def seed_get_pip(venv: Path) -> None:
@@ -142,15 +188,74 @@ def seed_get_pip(venv: Path) -> None:
         shutil.copy(ROOT / "tools" / "get_pip_offline.py", cache / f"get_pip_{version.replace('.', '_')}.py")
 
 
+NOT_APPLICABLE = "No tests applicable."  # what ansible-test's junit says of a test that had nothing to check
+
+
+def sanity_skips(out: str) -> dict[str, str]:
+    """The sanity tests ansible-test's output says it skipped, with the line saying why."""
+    skips: dict[str, str] = {}
+    current = ""
+    for line in out.splitlines():
+        running = re.match(r'Running sanity test "([^"]+)"', line)
+        if running:
+            current = running.group(1)
+        elif match := re.match(r'WARNING: (Skipping sanity test "([^"]+)".*)', line):
+            skips[match.group(2)] = match.group(1)
+        elif match := re.match(r"WARNING: (Skipping tests disabled by default[^:]*): (.*)", line):
+            for name in match.group(2).split(", "):
+                skips[name.strip()] = match.group(1)
+        elif current and re.match(r'WARNING: Required program "[^"]+" not found', line):
+            # shellcheck and pslint return "skipped" without a reason after this warning.
+            skips[current] = line[len("WARNING: "):]
+    return skips
+
+
+def sanity_verdicts(out: str, junit: Path) -> tuple[int, int, list[str], list[str]]:
+    """Passed, failed, skipped (each with why) and not-applicable sanity tests of one run.
+
+    The junit file of each test and Python gives the verdict; the console
+    output says why a test was skipped (the junit of shellcheck without
+    shellcheck installed says only "No tests applicable.").
+    """
+    skips = sanity_skips(out)
+    passed = failed = 0
+    skipped: list[str] = []
+    skipped_tests: set[str] = set()
+    not_applicable: list[str] = []
+    for report in sorted(junit.glob("*.xml")) if junit.is_dir() else []:
+        for case in ET.parse(report).getroot().iter("testcase"):
+            name = case.get("name", "?")
+            test = re.sub(r"-python-\d+\.\d+$", "", name)
+            mark = case.find("skipped")
+            reason = (mark.text or "").strip() if mark is not None else ""
+            if case.find("failure") is not None or case.find("error") is not None:
+                failed += 1
+            elif mark is not None and (test in skips or reason != NOT_APPLICABLE):
+                skipped.append(f"sanity test {name}: {skips.get(test) or reason}")
+                skipped_tests.add(test)
+            elif mark is not None:
+                not_applicable.append(name)
+            else:
+                passed += 1
+    # Tests the output names as skipped that wrote no junit file (disabled by default).
+    skipped += [f"sanity test {test}: {why}" for test, why in sorted(skips.items()) if test not in skipped_tests]
+    return passed, failed, skipped, not_applicable
+
+
 def phase_sanity(tally: Tally, core: str, venv: Path, coll: Path) -> None:
     started = time.monotonic()
     seed_get_pip(venv)
-    rc, out = run(["ansible-test", "sanity", "--local", "--python", PYTHONS[core], "--color", "no"], coll,
-                  venv_env(venv))
-    ran = re.findall(r'^Running sanity test "([^"]+)"', out, re.M)
-    failed_names = set(re.findall(r"^ERROR: Found \d+ (\S+) issue", out, re.M))
-    failed = len(failed_names) or (1 if rc != 0 else 0)
-    tally.add(f"sanity ({core})", max(len(ran) - failed, 0), failed, started)
+    junit = coll / "tests" / "output" / "junit"
+    shutil.rmtree(junit, ignore_errors=True)
+    rc, out = run(["ansible-test", "sanity", "--local", "--python", PYTHONS[core], "--color", "no", "--junit"],
+                  coll, venv_env(venv))
+    passed, failed, skipped, not_applicable = sanity_verdicts(out, junit)
+    if rc != 0 and failed == 0:
+        failed = 1  # ansible-test failed without a failing test to show for it: count that
+        print(f"!! sanity ({core}): ansible-test exited with {rc} and named no failing test", flush=True)
+    if not_applicable:
+        print(f"== sanity ({core}): nothing to check here, not counted: {', '.join(not_applicable)}", flush=True)
+    tally.add(f"sanity ({core})", passed, failed, started, skipped)
 
 
 def phase_integration(tally: Tally, core: str, venv: Path, coll: Path, config: Path) -> None:
@@ -164,12 +269,16 @@ def phase_integration(tally: Tally, core: str, venv: Path, coll: Path, config: P
     for var in list(env):
         if var.startswith("K8S_AUTH_") or var == "KUBECONFIG":
             env.pop(var)
+    # ansible-test exits 0 after "WARNING: All targets skipped." (a target whose
+    # aliases exclude it here): that is a skip, and a run that never reached the
+    # target's role is no pass either.
     checks = [Check(f"integration target {t} on ansible-core {core}",
-                    ["ansible-test", "integration", t, "--local", "--python", PYTHONS[core], "--color", "no"])
+                    ["ansible-test", "integration", t, "--local", "--python", PYTHONS[core], "--color", "no"],
+                    must_print=f"Running {t} integration test", skipped_if="All targets skipped")
               for t in targets]
-    passed, failed = run_checks(checks, coll, env)
+    passed, failed, skipped = run_checks(checks, coll, env)
     shutil.rmtree(home, ignore_errors=True)
-    tally.add(f"integration ({core})", passed, failed, started)
+    tally.add(f"integration ({core})", passed, failed, started, skipped)
 
 
 def phase_lint(tally: Tally, venv: Path, coll: Path) -> None:
@@ -196,9 +305,37 @@ def phase_lint(tally: Tally, venv: Path, coll: Path) -> None:
     checks.append(Check("ansible-builder create", ["ansible-builder", "create", "-f",
                                                    str(builder_dir / "execution-environment.yml"),
                                                    "-c", str(builder_dir / "context")]))
-    passed, failed = run_checks(checks, coll, env)
+    passed, failed, skipped = run_checks(checks, coll, env)
     shutil.rmtree(builder_dir, ignore_errors=True)
-    tally.add("lint", passed, failed, started)
+    tally.add("lint", passed, failed, started, skipped)
+
+
+CLUSTER = "test"  # the integration tests' own cluster, never the demo's
+
+
+def cluster_command(python: str, *args: str) -> list[str]:
+    return [python, str(ROOT / "tests" / "cluster" / "cluster.py"), *args, "--name", CLUSTER]
+
+
+def cluster_running(python: str) -> bool:
+    """Whether the test cluster is up and healthy (before this run touches it)."""
+    return subprocess.run(cluster_command(python, "status"), cwd=ROOT, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL, check=False).returncode == 0
+
+
+def settle_cluster(tally: Tally, python: str, was_running: bool, keep: bool) -> None:
+    """Stop the test cluster at the end of the run, or say that it keeps running and how to stop it."""
+    origin = "already running before this run" if was_running else "started by this run"
+    if keep:
+        tally.notes.append(f"test cluster '{CLUSTER}' ({origin}) keeps running (KEEP_CLUSTER=1); stop it with: "
+                           f"tests/cluster/cluster.py down --name {CLUSTER}")
+        return
+    rc = subprocess.run(cluster_command(python, "down"), cwd=ROOT, check=False).returncode
+    if rc == 0:
+        tally.notes.append(f"test cluster '{CLUSTER}' ({origin}) stopped; make test KEEP_CLUSTER=1 keeps it running")
+    else:
+        tally.notes.append(f"!! test cluster '{CLUSTER}' could not be stopped (exit {rc}): "
+                           f"tests/cluster/cluster.py down --name {CLUSTER}")
 
 
 def main() -> int:
@@ -206,18 +343,24 @@ def main() -> int:
     parser.add_argument("--core", action="append", required=True, help="VERSION=VENV, oldest first")
     parser.add_argument("--only", action="append", choices=("unit", "sanity", "integration", "lint"))
     parser.add_argument("--cluster-python", help="python that runs tests/cluster/cluster.py")
+    parser.add_argument("--keep-cluster", action="store_true",
+                        help="leave the test cluster running at the end (it is stopped otherwise)")
     args = parser.parse_args()
     cores = [(c.split("=", 1)[0], Path(c.split("=", 1)[1])) for c in args.core]
     phases = set(args.only or ("unit", "sanity", "integration", "lint"))
     tally = Tally()
     work = Path(tempfile.mkdtemp(prefix="skipper-test-"))
+    cluster_python = args.cluster_python or str(cores[-1][1] / "bin" / "python")
+    uses_cluster = "integration" in phases
+    was_running = uses_cluster and cluster_running(cluster_python)
+    # A TERM (CI's timeout, .ci/run passing one on) ends the run through the
+    # finally below, so the cluster is stopped then too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         config = work / "integration_config.yml"
-        if "integration" in phases:
+        if uses_cluster:
             started = time.monotonic()
-            cluster_python = args.cluster_python or str(cores[-1][1] / "bin" / "python")
-            command = [cluster_python, str(ROOT / "tests" / "cluster" / "cluster.py"), "up", "--name", "test",
-                       "--integration-config", str(config)]
+            command = cluster_command(cluster_python, "up", "--integration-config", str(config))
             rc = run(command, ROOT)[0]
             if rc != 0:
                 print("!! the test cluster did not come up: every integration phase fails", flush=True)
@@ -236,6 +379,8 @@ def main() -> int:
             phase_lint(tally, cores[-1][1], copy_collection(work / "lint"))
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        if uses_cluster:
+            settle_cluster(tally, cluster_python, was_running, args.keep_cluster)
     return tally.finish()
 
 

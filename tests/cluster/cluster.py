@@ -16,6 +16,19 @@ needed; the fake node has no address of its own.
 files, each checked against the command line it launched) and removes the
 cluster's state.
 
+Pods become Ready through KWOK at once. A pod labelled
+``skipper.test/ready-delay: "8s"`` (any Go duration: "500ms", "1m30s", "1h")
+becomes Ready only that long after it was scheduled, which makes slow
+rollouts and "still progressing" states; until then it is Pending, scheduled,
+with no container statuses. A value that is not a duration counts as none.
+
+The apiserver writes an audit log (Metadata level) to logs/audit.log, synchronously
+(``--audit-log-mode`` blocking: an event is written before the request's answer is
+complete). The controller-manager, the scheduler and kwok each authenticate
+as themselves (system:kube-controller-manager, system:kube-scheduler, kwok)
+and, with system:apiserver, are left out of it; what remains is the
+requests of the admin kubeconfig, i.e. the tests' and the demo's.
+
 The binaries, etcd included, come from tests/cluster/build.sh (built once,
 cached outside the repository).
 State lives in $SKIPPER_CLUSTER_STATE (default ~/.local/state/skipper-platform)
@@ -50,6 +63,17 @@ NODE_NAME = "kwok-node-0"
 # The fake node's size. Tests that need an unschedulable pod ask for more.
 NODE_CAPACITY = {"cpu": "32", "memory": "64Gi", "pods": "110"}
 SERVICE_CIDR = "10.0.0.0/24"  # fake addresses that nothing ever connects to
+# The user each component authenticates as (its client certificate's CN). The
+# audit policy leaves these out, and tests tell the system's requests from
+# their own by them.
+COMPONENT_USERS = {
+    "kube-controller-manager": "system:kube-controller-manager",
+    "kube-scheduler": "system:kube-scheduler",
+    "kwok": "kwok",
+}
+# A pod with this label becomes Ready only after the duration it holds (a Go
+# duration such as "8s" or "1m30s"); without it, at once. See pod_ready_stage().
+READY_DELAY_LABEL = "skipper.test/ready-delay"
 
 
 def log(msg: str) -> None:
@@ -177,6 +201,10 @@ def make_pki(pki: Path) -> None:
     issue("apiserver", "kube-apiserver", None, server=True, client=False)
     issue("admin", "skipper-admin", "system:masters", server=False, client=True)
     issue("apiserver-kubelet-client", "kube-apiserver-kubelet-client", "system:masters", server=False, client=True)
+    # Each component talks to the apiserver as itself, so that the audit log
+    # (and anyone reading it) can tell the system's requests from the tests'.
+    for component, user in COMPONENT_USERS.items():
+        issue(f"{component}-client", user, "system:masters", server=False, client=True)
     issue("kwok", "kwok", None, server=True, client=False)
 
     sa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -186,11 +214,14 @@ def make_pki(pki: Path) -> None:
     )
 
 
-def kubeconfig_text(server: str, pki: Path, name: str) -> str:
+def kubeconfig_text(server: str, pki: Path, name: str, cert: str = "admin") -> str:
+    """A kubeconfig for the client certificate ``pki/<cert>.crt`` (the admin's by default)."""
+
     def b64(path: Path) -> str:
         return base64.b64encode(path.read_bytes()).decode()
 
     context = f"skipper-{name}"
+    user = f"{context}-{cert}"
     doc = {
         "apiVersion": "v1",
         "kind": "Config",
@@ -199,14 +230,14 @@ def kubeconfig_text(server: str, pki: Path, name: str) -> str:
         ],
         "users": [
             {
-                "name": f"{context}-admin",
+                "name": user,
                 "user": {
-                    "client-certificate-data": b64(pki / "admin.crt"),
-                    "client-key-data": b64(pki / "admin.key"),
+                    "client-certificate-data": b64(pki / f"{cert}.crt"),
+                    "client-key-data": b64(pki / f"{cert}.key"),
                 },
             }
         ],
-        "contexts": [{"name": context, "context": {"cluster": context, "user": f"{context}-admin"}}],
+        "contexts": [{"name": context, "context": {"cluster": context, "user": user}}],
         "current-context": context,
     }
     return json.dumps(doc, indent=2) + "\n"  # JSON is YAML, and needs no YAML library here
@@ -400,7 +431,7 @@ def create(cdir: Path, name: str, bin_dir: Path) -> None:
         # Metadata for every request our tests make: enough to count requests
         # per verb and object. The system's own chatter is left out.
         "apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n"
-        "- level: None\n  users: [system:kube-controller-manager, system:kube-scheduler, kwok]\n"
+        f"- level: None\n  users: [system:apiserver, {', '.join(COMPONENT_USERS.values())}]\n"
         "- level: None\n  userGroups: [system:nodes]\n"
         "- level: None\n  nonResourceURLs: ['/healthz*', '/readyz*', '/livez*', '/version']\n"
         "- level: Metadata\n"
@@ -421,9 +452,9 @@ def create(cdir: Path, name: str, bin_dir: Path) -> None:
         raise ClusterError(f"no kwok stages in {bin_dir.parent / 'stages'}; rebuild with tests/cluster/build.sh")
     kwok_config.write_text(
         # kwok's default stages (nodes Ready, pods Running/Ready, Job pods
-        # Succeeded, deleted pods gone), then exec on this host in a folder of
-        # its own, as nobody.
-        "".join(path.read_text().rstrip("\n") + "\n---\n" for path in stages) +
+        # Succeeded, deleted pods gone; pod-ready with the delay label), then
+        # exec on this host in a folder of its own, as nobody.
+        "".join(stage_text(path).rstrip("\n") + "\n---\n" for path in stages) +
         "apiVersion: kwok.x-k8s.io/v1alpha1\nkind: ClusterExec\nmetadata: {name: exec-local}\n"
         f"spec:\n  execs:\n  - local:\n      workDir: {exec_dir}\n"
         "      securityContext: {runAsUser: 65534, runAsGroup: 65534}\n"
@@ -431,6 +462,12 @@ def create(cdir: Path, name: str, bin_dir: Path) -> None:
         f"spec:\n  logs:\n  - logsFile: {pod_log}\n    follow: true\n"
     )
     bins = {c: str(bin_dir / c) for c in COMPONENTS}
+    (cdir / "kubeconfigs").mkdir()
+    kubeconfigs = {}
+    for component in COMPONENT_USERS:
+        kubeconfigs[component] = cdir / "kubeconfigs" / f"{component}.yaml"
+        kubeconfigs[component].write_text(kubeconfig_text(server, pki, name, f"{component}-client"))
+        kubeconfigs[component].chmod(0o600)
     etcd_url = f"http://127.0.0.1:{ports['etcd']}"
     peer_url = f"http://127.0.0.1:{ports['etcd_peer']}"
     log("starting etcd")
@@ -461,21 +498,20 @@ def create(cdir: Path, name: str, bin_dir: Path) -> None:
     ])
     api = Api(cdir, ports["apiserver"])
     wait_for("kube-apiserver /readyz", lambda: api.ok("/readyz"), 120, cdir)
-    admin_kubeconfig = str(cdir / "kubeconfig.yaml")
     log("starting kube-controller-manager, kube-scheduler and kwok")
     start(cdir, "kube-controller-manager", [
-        bins["kube-controller-manager"], f"--kubeconfig={admin_kubeconfig}",
+        bins["kube-controller-manager"], f"--kubeconfig={kubeconfigs['kube-controller-manager']}",
         "--bind-address=127.0.0.1", f"--secure-port={ports['kcm']}", "--leader-elect=false",
         f"--service-account-private-key-file={pki / 'sa.key'}", f"--root-ca-file={pki / 'ca.crt'}",
         "--node-monitor-period=25s", "--node-monitor-grace-period=3m20s", "--profiling=false",
     ])
     start(cdir, "kube-scheduler", [
-        bins["kube-scheduler"], f"--kubeconfig={admin_kubeconfig}",
+        bins["kube-scheduler"], f"--kubeconfig={kubeconfigs['kube-scheduler']}",
         "--bind-address=127.0.0.1", f"--secure-port={ports['scheduler']}", "--leader-elect=false",
         "--profiling=false",
     ])
     start(cdir, "kwok", [
-        bins["kwok"], f"--kubeconfig={admin_kubeconfig}", f"--config={kwok_config}",
+        bins["kwok"], f"--kubeconfig={kubeconfigs['kwok']}", f"--config={kwok_config}",
         "--manage-all-nodes=true", "--node-name=localhost", "--node-ip=",
         f"--node-port={ports['kwok']}", f"--server-address=127.0.0.1:{ports['kwok']}",
         f"--tls-cert-file={pki / 'kwok.crt'}", f"--tls-private-key-file={pki / 'kwok.key'}",
@@ -494,6 +530,35 @@ def create(cdir: Path, name: str, bin_dir: Path) -> None:
     })
     wait_for(f"node {NODE_NAME} to be Ready", lambda: node_ready(api), 120, cdir)
     wait_for("the default ServiceAccount", lambda: default_sa_exists(api), 120, cdir)
+
+
+def stage_text(path: Path) -> str:
+    """A kwok Stage file as kwok is given it: pod-ready gets the delay label."""
+    text = path.read_text()
+    return pod_ready_stage(text) if path.name == "pod-ready.yaml" else text
+
+
+def pod_ready_stage(stage: str) -> str:
+    """kwok's pod-ready Stage, delayed by the pod's READY_DELAY_LABEL when it has one.
+
+    kwok evaluates ``delay.durationFrom`` with jq on the pod and parses a
+    string result with Go's time.ParseDuration ("8s", "1m30s"); a missing
+    label (jq gives null) or a value that does not parse falls back to
+    ``durationMilliseconds``: 0, Ready at once as before. A delayed pod stays
+    Pending, scheduled but without container statuses, until then; a pod
+    deleted meanwhile is deleted as usual.
+    """
+    if stage.count("\nspec:\n") != 1 or "\n  delay:" in stage or "name: pod-ready\n" not in stage:
+        raise ClusterError("kwok's pod-ready stage is not the one this script knows how to delay; "
+                           "check tests/cluster/build.sh and pod_ready_stage()")
+    delay = (
+        "  delay:\n"
+        "    durationMilliseconds: 0\n"
+        "    durationFrom:\n"
+        "      jq:\n"
+        f"        expression: '.metadata.labels[\"{READY_DELAY_LABEL}\"]'\n"
+    )
+    return stage.replace("\nspec:\n", "\nspec:\n" + delay)
 
 
 def write_integration_config(path: Path, cdir: Path, state: dict[str, Any]) -> None:

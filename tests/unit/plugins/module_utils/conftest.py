@@ -11,6 +11,9 @@ from typing import Any
 import pytest
 import yaml
 
+# Answers of a real API server, recorded from the local cluster by
+# tools/record_fixtures.py (`make fixtures` records them again); each file's
+# header says which request it answers.
 FIXTURES = Path(__file__).parent / "fixtures"
 _CACHE: dict[str, Any] = {}
 
