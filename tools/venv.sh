@@ -9,8 +9,11 @@ python=$2
 command -v "$python" >/dev/null 2>&1 || { echo "venv: $python not found (install it, or set PY_OLD / PY_NEW)" >&2; exit 1; }
 cache=${SKIPPER_VENV_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/skipper-platform/venv}
 # The key covers the lock, the files it includes with -r, and the Python.
-included=$(sed -n 's/^-r[[:space:]]*//p' "$lock" | while read -r f; do echo "$(dirname "$lock")/$f"; done)
-key=$({ cat "$lock" $included; "$python" -c 'import sys; print(sys.version)'; } | sha256sum | cut -c1-16)
+key=$({
+  cat "$lock"
+  sed -n 's/^-r[[:space:]]*//p' "$lock" | while read -r f; do cat "$(dirname "$lock")/$f"; done
+  "$python" -c 'import sys; print(sys.version)'
+} | sha256sum | cut -c1-16)
 name=$(echo "${lock%.txt}" | tr '/' '-')
 dest="$cache/$name-$key"
 if [ ! -f "$dest/.complete" ]; then
