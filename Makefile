@@ -26,7 +26,7 @@ ANSIBLE_ENV = ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) ANSIBLE_CALLBACK_RESULT_FO
 help:
 	@echo "make demo    deploy the demo inventory to a local cluster and print its status"
 	@echo "make test    run every test (unit, sanity, lint, integration on a real local cluster);"
-	@echo "             ONLY=unit|sanity|integration|lint runs one phase, KEEP_CLUSTER=1 keeps the test cluster"
+	@echo "             ONLY=unit|sanity|integration|molecule|lint runs one phase, KEEP_CLUSTER=1 keeps the test cluster"
 	@echo "make status  print the demo apps' status again"
 	@echo "make down    stop the demo cluster"
 	@echo "make bench   measure a no-op deploy against its peers (needs the demo cluster)"

@@ -4,7 +4,8 @@
 
 Phases, for each ansible-core given: unit (pytest), sanity (ansible-test
 sanity --local; its per-test venvs are seeded by tools/get_pip_offline.py), integration (ansible-test integration --local, one target at
-a time, against the local test cluster). Once, with the newest: lint
+a time, against the local test cluster). Once, with the newest: molecule
+(each role's scenarios, delegated, against the same cluster) and lint
 (ansible-lint production profile, ruff, mypy, changelog lint, ansible-doc of
 every module, ansible-builder create).
 
@@ -42,6 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
@@ -281,6 +283,39 @@ def phase_integration(tally: Tally, core: str, venv: Path, coll: Path, config: P
     tally.add(f"integration ({core})", passed, failed, started, skipped)
 
 
+def phase_molecule(tally: Tally, venv: Path, coll: Path, config: Path) -> None:
+    """Each role's molecule scenarios (delegated: the formation runs on the controller) against the test cluster."""
+    started = time.monotonic()
+    settings = {}
+    for line in config.read_text().splitlines():
+        key, _sep, value = line.partition(":")
+        settings[key.strip()] = value.strip().strip('"')
+    home = Path(tempfile.mkdtemp(prefix="skipper-home-"))
+    env = venv_env(venv, HOME=str(home), ANSIBLE_COLLECTIONS_PATH=str(coll.parents[2]), ANSIBLE_FORCE_COLOR="0",
+                   NO_COLOR="1", PY_COLORS="0", K8S_AUTH_KUBECONFIG=settings["skipper_test_kubeconfig"],
+                   SKIPPER_TEST_HOST=settings["skipper_test_host"], SKIPPER_TEST_CA_CERT=settings["skipper_test_ca_cert"],
+                   SKIPPER_TEST_CLIENT_CERT=settings["skipper_test_client_cert"],
+                   SKIPPER_TEST_CLIENT_KEY=settings["skipper_test_client_key"],
+                   SKIPPER_MOLECULE_RUN=uuid.uuid4().hex[:8])
+    env.pop("KUBECONFIG", None)
+    passed = failed = 0
+    skipped: list[str] = []
+    for scenario in sorted((coll / "roles").glob("*/molecule/*/molecule.yml")):
+        role, name = scenario.parents[2], scenario.parent.name
+        label = f"molecule {role.name}/{name}"
+        rc, out = run(["molecule", "test", "--scenario-name", name], role, env)
+        recap = re.search(r"^\s*" + re.escape(name) + r"\s*:.*?skipped=(\d+).*?failed=(\d+)", out, re.M)
+        if recap and int(recap.group(1)):
+            skipped.append(f"{label} (molecule skipped {recap.group(1)} action(s))")
+        elif rc == 0 and recap:
+            passed += 1
+        else:
+            failed += 1
+            print(f"!! {label} failed", flush=True)
+    shutil.rmtree(home, ignore_errors=True)
+    tally.add("molecule", passed, failed, started, skipped)
+
+
 def phase_lint(tally: Tally, venv: Path, coll: Path) -> None:
     started = time.monotonic()
     env = venv_env(venv, ANSIBLE_COLLECTIONS_PATH=str(coll.parents[2]))
@@ -341,17 +376,17 @@ def settle_cluster(tally: Tally, python: str, was_running: bool, keep: bool) -> 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--core", action="append", required=True, help="VERSION=VENV, oldest first")
-    parser.add_argument("--only", action="append", choices=("unit", "sanity", "integration", "lint"))
+    parser.add_argument("--only", action="append", choices=("unit", "sanity", "integration", "molecule", "lint"))
     parser.add_argument("--cluster-python", help="python that runs tests/cluster/cluster.py")
     parser.add_argument("--keep-cluster", action="store_true",
                         help="leave the test cluster running at the end (it is stopped otherwise)")
     args = parser.parse_args()
     cores = [(c.split("=", 1)[0], Path(c.split("=", 1)[1])) for c in args.core]
-    phases = set(args.only or ("unit", "sanity", "integration", "lint"))
+    phases = set(args.only or ("unit", "sanity", "integration", "molecule", "lint"))
     tally = Tally()
     work = Path(tempfile.mkdtemp(prefix="skipper-test-"))
     cluster_python = args.cluster_python or str(cores[-1][1] / "bin" / "python")
-    uses_cluster = "integration" in phases
+    uses_cluster = bool({"integration", "molecule"} & phases)
     was_running = uses_cluster and cluster_running(cluster_python)
     # A TERM (CI's timeout, .ci/run passing one on) ends the run through the
     # finally below, so the cluster is stopped then too.
@@ -363,10 +398,11 @@ def main() -> int:
             command = cluster_command(cluster_python, "up", "--integration-config", str(config))
             rc = run(command, ROOT)[0]
             if rc != 0:
-                print("!! the test cluster did not come up: every integration phase fails", flush=True)
+                print("!! the test cluster did not come up: every integration and molecule phase fails", flush=True)
                 for core in (c[0] for c in cores):
                     tally.add(f"integration ({core})", 0, 1, started)
-                phases.discard("integration")
+                tally.add("molecule", 0, 1, started)
+                phases -= {"integration", "molecule"}
         for core, venv in cores:
             coll = copy_collection(work / core)
             if "unit" in phases:
@@ -375,6 +411,8 @@ def main() -> int:
                 phase_sanity(tally, core, venv, coll)
             if "integration" in phases:
                 phase_integration(tally, core, venv, coll, config)
+        if "molecule" in phases:
+            phase_molecule(tally, cores[-1][1], copy_collection(work / "molecule"), config)
         if "lint" in phases:
             phase_lint(tally, cores[-1][1], copy_collection(work / "lint"))
     finally:

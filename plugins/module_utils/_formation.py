@@ -26,7 +26,7 @@ from ._errors import SkipperError, ValidationError
 from ._lease import FormationLease
 from ._report import app_summary
 from ._service import Service
-from ._spec import check_name, check_namespace
+from ._spec import check_int, check_name, check_namespace
 
 # Keys an app may carry in inventory (the app module's options).
 APP_KEYS = ("image", "version", "port", "replicas", "env", "secrets", "resources", "probes", "labels", "routes")
@@ -59,6 +59,22 @@ def default_host(app: str, environment: str | None, domain: str | None, producti
     return f"{app}.{environment}.{domain}"
 
 
+def check_instances(params: Mapping[str, Any], name: str, replicas: Any) -> None:
+    """The environment's bounds on an app's replicas (skpr's min/max instances)."""
+    bounds = params.get("instances") or {}
+    if not bounds or replicas is None:
+        return
+    count = check_int(name, "replicas", replicas, 0)
+    low, high = (None if bounds.get(k) is None else check_int(params["name"], f"instances.{k}", bounds[k], 0)
+                 for k in ("min", "max"))
+    if low is not None and count < low:
+        raise ValidationError(f"app {name}: replicas: {count} is below the environment's minimum of {low} instances",
+                              app=name, field="replicas")
+    if high is not None and count > high:
+        raise ValidationError(f"app {name}: replicas: {count} is above the environment's maximum of {high} instances",
+                              app=name, field="replicas")
+
+
 def app_params(params: Mapping[str, Any], name: str, declared: Any) -> dict[str, Any]:
     """The app module's parameters for one app of the formation."""
     check_name(name)
@@ -83,6 +99,7 @@ def app_params(params: Mapping[str, Any], name: str, declared: Any) -> dict[str,
             route = {**route, "host": host}
         routes.append(route)
     merged["routes"] = routes
+    check_instances(params, name, merged.get("replicas", 1))
     merged.update(name=name, namespace=params["namespace"], formation=params["name"],
                   tls_issuer=params.get("tls_issuer"), force=params.get("force", False))
     return merged
@@ -97,6 +114,10 @@ class FormationRun:
         self.check_mode = check_mode
         self.name = check_name(params["name"])
         self.namespace = check_namespace(params["namespace"])
+        instances = params.get("instances") or {}
+        if not isinstance(instances, Mapping) or set(instances) - {"min", "max"}:
+            raise ValidationError(f"formation {params['name']}: instances: must be a mapping with min and/or max",
+                                  field="instances")
         self.workers = int(params.get("concurrency") or 8)
         if not 1 <= self.workers <= 64:
             raise ValidationError(f"formation {self.name}: concurrency: {self.workers} must be between 1 and 64",

@@ -39,10 +39,22 @@ KINDS = {
     "ReplicaSet": ("/apis/apps/v1", "replicasets", True),
     "Event": ("/api/v1", "events", True),
     "Lease": ("/apis/coordination.k8s.io/v1", "leases", True),
+    "HorizontalPodAutoscaler": ("/apis/autoscaling/v2", "horizontalpodautoscalers", True),
+    # Served by metrics-server (an aggregated API) where it is installed; read only.
+    "PodMetrics": ("/apis/metrics.k8s.io/v1beta1", "pods", True),
+    "ResourceQuota": ("/api/v1", "resourcequotas", True),
+    "LimitRange": ("/api/v1", "limitranges", True),
+    "ServiceAccount": ("/api/v1", "serviceaccounts", True),
+    "ConfigMap": ("/api/v1", "configmaps", True),
+    "Role": ("/apis/rbac.authorization.k8s.io/v1", "roles", True),
+    "RoleBinding": ("/apis/rbac.authorization.k8s.io/v1", "rolebindings", True),
 }
 API_VERSIONS = {"Namespace": "v1", "Deployment": "apps/v1", "Service": "v1", "Ingress": "networking.k8s.io/v1",
                 "Secret": "v1", "Pod": "v1", "Event": "v1", "ReplicaSet": "apps/v1",
-                "Lease": "coordination.k8s.io/v1"}
+                "Lease": "coordination.k8s.io/v1", "HorizontalPodAutoscaler": "autoscaling/v2",
+                "PodMetrics": "metrics.k8s.io/v1beta1", "ResourceQuota": "v1", "LimitRange": "v1", "ServiceAccount": "v1",
+                "ConfigMap": "v1", "Role": "rbac.authorization.k8s.io/v1",
+                "RoleBinding": "rbac.authorization.k8s.io/v1"}
 
 
 def collection_path(kind: str, namespace: str | None) -> str:

@@ -74,6 +74,11 @@ options:
         O(confirm_production_delete).
     type: bool
     default: false
+  instances:
+    description:
+      - "The environment's bounds on every app's replicas, as C({min, max}). An app outside them fails before any
+        write."
+    type: dict
   prune:
     description:
       - Remove the apps of this formation that are no longer in O(apps). Without it they are left running and named in
@@ -207,6 +212,7 @@ def main() -> None:
             environment={"type": "str"},
             domain={"type": "str"},
             production={"type": "bool", "default": False},
+            instances={"type": "dict"},
             prune={"type": "bool", "default": False},
             confirm_production_delete={"type": "bool", "default": False},
             create_namespace={"type": "bool", "default": False},
