@@ -1,16 +1,18 @@
 """Run a real Kubernetes control plane on 127.0.0.1 for the demo and the tests.
 
-    cluster.py up [--name NAME] [--integration-config PATH]
+    cluster.py up [--name NAME] [--integration-config PATH] [--nodes N]
     cluster.py down [--name NAME]
     cluster.py status [--name NAME]
     cluster.py kubeconfig [--name NAME]
 
 ``up`` starts etcd, kube-apiserver, kube-controller-manager, kube-scheduler
-and kwok (the fake kubelet), creates one fake node and waits until pods can be
-scheduled and made Ready. A cluster of that name that is already healthy is
-reused; anything else of that name is stopped and created anew. Every process
-binds 127.0.0.1 and the apiserver advertises 127.0.0.1, so no default route is
-needed; the fake node has no address of its own.
+and kwok (the fake kubelet), creates one fake node (``--nodes N``: N of them,
+110 pods each; nodes are added to a running cluster that has fewer) and
+waits until pods can be scheduled and made Ready. A cluster of that name that
+is already healthy is reused; anything else of that name is stopped and
+created anew. Every process binds 127.0.0.1 and the apiserver advertises
+127.0.0.1, so no default route is needed; the fake nodes have no address of
+their own.
 
 ``down`` stops the processes this script started (found through its own pid
 files, each checked against the command line it launched) and removes the
@@ -59,8 +61,9 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
-NODE_NAME = "kwok-node-0"
-# The fake node's size. Tests that need an unschedulable pod ask for more.
+NODE_PREFIX = "kwok-node-"
+# Each fake node's size (110 pods, as a kubelet's default). Tests that need an
+# unschedulable pod ask for more CPU than one node has.
 NODE_CAPACITY = {"cpu": "32", "memory": "64Gi", "pods": "110"}
 SERVICE_CIDR = "10.0.0.0/24"  # fake addresses that nothing ever connects to
 # The user each component authenticates as (its client certificate's CN). The
@@ -334,13 +337,37 @@ class Api:
             return False
 
 
-def node_ready(api: Api) -> bool:
+def nodes_ready(api: Api, count: int = 1) -> bool:
+    """At least ``count`` of our fake nodes exist and are Ready."""
     try:
-        node = api.request("GET", f"/api/v1/nodes/{NODE_NAME}")
+        nodes = api.request("GET", "/api/v1/nodes?labelSelector=type%3Dkwok").get("items", [])
     except (OSError, urllib.error.URLError):
         return False
-    conditions = node.get("status", {}).get("conditions", [])
-    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+    ready = [n for n in nodes if any(c.get("type") == "Ready" and c.get("status") == "True"
+                                     for c in n.get("status", {}).get("conditions", []))]
+    return len(ready) >= count
+
+
+def add_nodes(api: Api, count: int, cdir: Path) -> None:
+    """Make sure ``count`` fake nodes exist (kwok plays their kubelets); existing ones are kept."""
+    existing = {n["metadata"]["name"] for n in
+                api.request("GET", "/api/v1/nodes?labelSelector=type%3Dkwok").get("items", [])}
+    for index in range(count):
+        name = f"{NODE_PREFIX}{index}"
+        if name in existing:
+            continue
+        api.request("POST", "/api/v1/nodes", {
+            "apiVersion": "v1",
+            "kind": "Node",
+            "metadata": {
+                "name": name,
+                "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
+                "labels": {"type": "kwok", "kubernetes.io/hostname": name,
+                           "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64"},
+            },
+            "status": {"capacity": NODE_CAPACITY, "allocatable": NODE_CAPACITY},
+        })
+    wait_for(f"{count} node(s) to be Ready", lambda: nodes_ready(api, count), 120, cdir)
 
 
 def default_sa_exists(api: Api) -> bool:
@@ -391,10 +418,10 @@ def healthy(cdir: Path, bin_dir: Path | None = None) -> bool:
     if any(running_pid(cdir, c) is None for c in COMPONENTS):
         return False
     api = Api(cdir, state["apiserver_port"])
-    return api.ok("/readyz") and node_ready(api)
+    return api.ok("/readyz") and nodes_ready(api)
 
 
-def cmd_up(name: str, integration_config: str | None) -> int:
+def cmd_up(name: str, integration_config: str | None, nodes: int = 1) -> int:
     cdir = cluster_dir(name)
     bin_dir = build_binaries()
     if healthy(cdir, bin_dir):
@@ -411,6 +438,8 @@ def cmd_up(name: str, integration_config: str | None) -> int:
         log(f"cluster '{name}' is up in {time.monotonic() - t0:.1f} s")
     state = load_state(cdir)
     assert state is not None
+    if nodes > 1:
+        add_nodes(Api(cdir, state["apiserver_port"]), nodes, cdir)
     if integration_config:
         write_integration_config(Path(integration_config), cdir, state)
     print(cdir / "kubeconfig.yaml")
@@ -517,18 +546,7 @@ def create(cdir: Path, name: str, bin_dir: Path) -> None:
         f"--tls-cert-file={pki / 'kwok.crt'}", f"--tls-private-key-file={pki / 'kwok.key'}",
         "--node-lease-duration-seconds=200",
     ])
-    api.request("POST", "/api/v1/nodes", {
-        "apiVersion": "v1",
-        "kind": "Node",
-        "metadata": {
-            "name": NODE_NAME,
-            "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
-            "labels": {"type": "kwok", "kubernetes.io/hostname": NODE_NAME,
-                       "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64"},
-        },
-        "status": {"capacity": NODE_CAPACITY, "allocatable": NODE_CAPACITY},
-    })
-    wait_for(f"node {NODE_NAME} to be Ready", lambda: node_ready(api), 120, cdir)
+    add_nodes(api, 1, cdir)
     wait_for("the default ServiceAccount", lambda: default_sa_exists(api), 120, cdir)
 
 
@@ -613,10 +631,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=("up", "down", "status", "kubeconfig"))
     parser.add_argument("--name", default=os.environ.get("SKIPPER_CLUSTER_NAME", "demo"))
     parser.add_argument("--integration-config", help="with up: also write ansible-test's integration_config.yml")
+    parser.add_argument("--nodes", type=int, default=int(os.environ.get("SKIPPER_CLUSTER_NODES", "1")),
+                        help="with up: at least this many fake nodes of 110 pods each (added to a running cluster)")
     args = parser.parse_args(argv)
     try:
         if args.command == "up":
-            return cmd_up(args.name, args.integration_config)
+            if args.nodes < 1:
+                raise ClusterError("--nodes must be 1 or more")
+            return cmd_up(args.name, args.integration_config, args.nodes)
         if args.command == "down":
             return cmd_down(args.name)
         if args.command == "status":
