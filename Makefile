@@ -59,8 +59,10 @@ down:
 
 # The test cluster is stopped when the run ends, even one that was already
 # running; KEEP_CLUSTER=1 keeps it (the run prints how to stop it).
+# Integration needs headless Chromium for the status page (installed once).
 test:
-	@old=$(VENV_OLD); new=$(VENV_NEW); \
+	@$(if $(ONLY),$(if $(filter integration,$(ONLY)),tools/need-chromium.sh;),tools/need-chromium.sh;) \
+	old=$(VENV_OLD); new=$(VENV_NEW); \
 	$$new/bin/python tools/test.py --core 2.19=$$old --core 2.21=$$new $(foreach p,$(ONLY),--only $(p)) \
 	  $(if $(filter-out 0,$(KEEP_CLUSTER)),--keep-cluster)
 

@@ -8,19 +8,64 @@ from typing import Any
 
 from . import _resource as res
 from ._app import owned_selector
+from ._errors import ApiError, ValidationError
 from ._report import describe_app
 from ._service import Service
-from ._spec import check_name, check_namespace
+from ._spec import LABEL_VALUE, check_name, check_namespace
+
+# Answers that mean an optional read cannot be made here, rather than that
+# something is wrong: the API is not served (no metrics-server), the
+# credentials may not read it (the least-privilege Role), or an aggregated
+# API's server is down. The fields drawn from it are then null.
+UNAVAILABLE = {
+    403: "forbidden for these credentials",
+    404: "not served by the API server",
+    503: "not answering (503)",
+}
 
 
-def read_apps(svc: Service, namespace: str, name: str | None) -> dict[str, Any]:
+def check_formation(formation: Any) -> str:
+    if not isinstance(formation, str) or not formation or len(formation) > 63 or not LABEL_VALUE.match(formation):
+        raise ValidationError(
+            f"formation {formation}: must be a label value of 1 to 63 characters (letters, digits, '-', '_' and '.', "
+            "starting and ending with a letter or digit)", field="formation")
+    return formation
+
+
+def _optional(svc: Service, unavailable: list[str], kind: str, namespace: str, selector: str | None,
+              instead: str) -> list[dict[str, Any]] | None:
+    """A list that only enriches the report: None (and a note saying why) when it cannot be read."""
+    try:
+        return svc.list(kind, namespace, selector)
+    except ApiError as exc:
+        if exc.status not in UNAVAILABLE:
+            raise
+        unavailable.append(f"{res.served_as(kind)} in namespace {namespace}: {UNAVAILABLE[exc.status]}; {instead}")
+        return None
+
+
+def read_apps(svc: Service, namespace: str, name: str | None, formation: str | None = None) -> dict[str, Any]:
+    """Every app skipper.platform made in the namespace (or one, or one formation's), in name order.
+
+    One list per kind whatever the number of apps, and none past the first
+    when there is no app.
+    """
     namespace = check_namespace(namespace)
     selector = owned_selector(check_name(name) if name else None)
+    if formation is not None:
+        selector += f",{res.FORMATION_LABEL}={check_formation(formation)}"
     deployments = svc.list("Deployment", namespace, selector)
-    ingresses = svc.list("Ingress", namespace, selector)
+    unavailable: list[str] = []
     apps = []
-    for deployment in sorted(deployments, key=lambda d: d["metadata"]["name"]):
-        app = (deployment["metadata"].get("labels") or {}).get(res.NAME_LABEL)
-        mine = [i for i in ingresses if (i["metadata"].get("labels") or {}).get(res.NAME_LABEL) == app]
-        apps.append(describe_app(deployment, mine))
-    return {"changed": False, "apps": apps}
+    if deployments:
+        ingresses = svc.list("Ingress", namespace, selector)
+        replica_sets = _optional(svc, unavailable, "ReplicaSet", namespace, selector,
+                                 "last_deployed comes from the Deployments' Progressing condition")
+        # Not by our labels: an autoscaler made by hand counts too (describe_app matches it by name and target).
+        autoscalers = _optional(svc, unavailable, "HorizontalPodAutoscaler", namespace, None, "autoscale is null")
+        pod_metrics = _optional(svc, unavailable, "PodMetrics", namespace, selector, "usage is null")
+        for deployment in sorted(deployments, key=lambda d: d["metadata"]["name"]):
+            app = (deployment["metadata"].get("labels") or {}).get(res.NAME_LABEL)
+            mine = [i for i in ingresses if (i["metadata"].get("labels") or {}).get(res.NAME_LABEL) == app]
+            apps.append(describe_app(deployment, mine, replica_sets, autoscalers, pod_metrics))
+    return {"changed": False, "apps": apps, "unavailable": unavailable}

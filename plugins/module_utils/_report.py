@@ -4,12 +4,19 @@
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from . import _resource as res
+from ._spec import quantity_value
 from ._waiter import replicas_of, rollout_state
 
 REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
+# Set by the deployment controller on a ReplicaSet it reuses for a new revision.
+REVISION_HISTORY_ANNOTATION = "deployment.kubernetes.io/revision-history"
+# The Progressing condition's reasons while a pod template rolls out, and once it has.
+ROLLOUT_REASONS = ("NewReplicaSetCreated", "FoundNewReplicaSet", "ReplicaSetUpdated", "NewReplicaSetAvailable")
+MEBIBYTE = Decimal(2) ** 20
 HELM_RELEASE_ANNOTATION = "meta.helm.sh/release-name"
 
 
@@ -52,16 +59,25 @@ def routes_of(ingresses: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return routes
 
 
-def describe_app(deployment: dict[str, Any], ingresses: list[dict[str, Any]]) -> dict[str, Any]:
-    """What app_info shows of one app, read back from its objects."""
+def describe_app(deployment: dict[str, Any], ingresses: list[dict[str, Any]],
+                 replica_sets: list[dict[str, Any]] | None = None,
+                 autoscalers: list[dict[str, Any]] | None = None,
+                 pod_metrics: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """What app_info shows of one app, read back from its objects.
+
+    ``replica_sets``, ``autoscalers`` and ``pod_metrics`` are what the
+    namespace's lists returned, or None when they could not be read (an API
+    that is not served or not allowed): the fields drawn from them are then
+    null, except ``last_deployed``, which falls back on the Deployment alone.
+    """
     meta = deployment.get("metadata") or {}
     labels = meta.get("labels") or {}
-    containers = ((((deployment.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers")) or [{}]
-    main = next((c for c in containers if c.get("name") == res.CONTAINER), containers[0])
+    main = main_container(deployment)
     state, why = rollout_state(deployment)
     return {
         "name": labels.get(res.NAME_LABEL, meta.get("name")),
         "namespace": meta.get("namespace"),
+        "formation": labels.get(res.FORMATION_LABEL),
         "image": main.get("image"),
         "version": labels.get(res.VERSION_LABEL),
         "replicas": replica_counts(deployment),
@@ -71,7 +87,147 @@ def describe_app(deployment: dict[str, Any], ingresses: list[dict[str, Any]]) ->
                        for c in (deployment.get("status") or {}).get("conditions") or []],
         "revision": revision_of(deployment),
         "rollout": {"status": {"done": "succeeded", "failed": "failed"}.get(state, "progressing"), "message": why},
+        "last_deployed": last_deployed(deployment, replica_sets),
+        "usage": usage_of(deployment, pod_metrics),
+        "autoscale": autoscale_of(deployment, autoscalers),
     }
+
+
+def _template_containers(deployment: dict[str, Any]) -> list[dict[str, Any]]:
+    return ((((deployment.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers")) or []
+
+
+def main_container(deployment: dict[str, Any]) -> dict[str, Any]:
+    """The app's own container (named ``app``), else the first one."""
+    containers = _template_containers(deployment) or [{}]
+    return next((c for c in containers if c.get("name") == res.CONTAINER), containers[0])
+
+
+def _owned_by(obj: dict[str, Any], deployment: dict[str, Any]) -> bool:
+    meta = deployment.get("metadata") or {}
+    for owner in (obj.get("metadata") or {}).get("ownerReferences") or []:
+        if owner.get("kind") == "Deployment" and (
+                owner.get("uid") == meta["uid"] if meta.get("uid") else owner.get("name") == meta.get("name")):
+            return True
+    return False
+
+
+def current_replica_set(deployment: dict[str, Any], replica_sets: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The Deployment's ReplicaSet of its current revision: the pods of its current pod template."""
+    revision = revision_of(deployment)
+    if revision is None:
+        return None
+    return next((rs for rs in replica_sets if revision_of(rs) == revision and _owned_by(rs, deployment)), None)
+
+
+def last_deployed(deployment: dict[str, Any], replica_sets: list[dict[str, Any]] | None) -> str | None:
+    """When the Deployment's pod template last changed (RFC 3339, UTC), or None when nothing tells.
+
+    The deployment controller creates a ReplicaSet the moment the pod template
+    changes, and nothing else moves that ReplicaSet's creationTimestamp: not a
+    scale by hand or by an autoscaler, not pods replaced after an eviction or
+    a crash. So the current revision's ReplicaSet is the source. The
+    Progressing condition's lastUpdateTime, the other candidate, moves on with
+    any progress the controller sees, an autoscaler's scale-up included, so
+    it is only the fallback: when the ReplicaSets cannot be read, and when the
+    current ReplicaSet was reused (a rollback to a template still in the
+    history, which the controller marks with the revision-history
+    annotation): its creationTimestamp is then the earlier rollout's, while
+    the condition was updated when the rollback rolled out.
+    """
+    progressing: dict[str, Any] = next((c for c in (deployment.get("status") or {}).get("conditions") or []
+                                        if c.get("type") == "Progressing"), {})
+    from_condition = progressing.get("lastUpdateTime") if progressing.get("reason") in ROLLOUT_REASONS else None
+    current = current_replica_set(deployment, replica_sets or [])
+    if current is None:
+        return from_condition
+    rs_meta = current.get("metadata") or {}
+    created = rs_meta.get("creationTimestamp")
+    if (rs_meta.get("annotations") or {}).get(REVISION_HISTORY_ANNOTATION):
+        return from_condition or created
+    return created or from_condition
+
+
+def _quantity(text: Any) -> Decimal | None:
+    try:
+        return quantity_value(str(text))
+    except ValueError:
+        return None
+
+
+def format_cpu(cores: Decimal) -> str:
+    """Cores as whole millicores, the way ``kubectl top`` shows them: ``250m``."""
+    return f"{int((cores * 1000).to_integral_value(ROUND_HALF_UP))}m"
+
+
+def format_memory(amount: Decimal) -> str:
+    """Bytes in whole mebibytes (kibibytes below one): ``96Mi``."""
+    if 0 < amount < MEBIBYTE:
+        return f"{int((amount / 1024).to_integral_value(ROUND_HALF_UP))}Ki"
+    return f"{int((amount / MEBIBYTE).to_integral_value(ROUND_HALF_UP))}Mi"
+
+
+USAGE_FORMATS = {"cpu": format_cpu, "memory": format_memory}
+
+
+def usage_of(deployment: dict[str, Any], pod_metrics: list[dict[str, Any]] | None) -> dict[str, Any] | None:
+    """CPU and memory the app's pods use, against what the current pod template requests for as many pods.
+
+    None when there are no samples of the app's pods (no metrics API, or no
+    sample yet). ``percent`` is None for a resource the app does not request.
+    """
+    app = ((deployment.get("metadata") or {}).get("labels") or {}).get(res.NAME_LABEL)
+    mine = [m for m in pod_metrics or [] if ((m.get("metadata") or {}).get("labels") or {}).get(res.NAME_LABEL) == app]
+    if not mine:
+        return None
+    result: dict[str, Any] = {"pods": len(mine)}
+    for resource, fmt in USAGE_FORMATS.items():
+        used = sum((_quantity(q) or Decimal(0) for m in mine for c in m.get("containers") or []
+                    if (q := (c.get("usage") or {}).get(resource)) is not None), Decimal(0))
+        per_pod = [_quantity(q) for c in _template_containers(deployment)
+                   if (q := ((c.get("resources") or {}).get("requests") or {}).get(resource)) is not None]
+        requested = sum((q for q in per_pod if q is not None), Decimal(0)) * len(mine)
+        result[resource] = {
+            "used": fmt(used),
+            "requested": fmt(requested) if requested else None,
+            "percent": int((used * 100 / requested).to_integral_value(ROUND_HALF_UP)) if requested else None,
+        }
+    return result
+
+
+def autoscale_of(deployment: dict[str, Any], autoscalers: list[dict[str, Any]] | None) -> dict[str, Any] | None:
+    """The HorizontalPodAutoscaler that scales this Deployment: its bounds and the replicas it has and wants.
+
+    The one named after the app, as skipper.platform names it; an
+    autoscaler of that name that scales something else is not this app's.
+    ``active`` is its ScalingActive condition (None before it first ran).
+    ``desired`` is None unless it is active: the API shows 0 before the first
+    run and while the autoscaler cannot compute a count (it cannot read its
+    metrics, say), and then ``inactive_reason`` says why.
+    """
+    name = (deployment.get("metadata") or {}).get("name")
+    for hpa in autoscalers or []:
+        spec = hpa.get("spec") or {}
+        target = spec.get("scaleTargetRef") or {}
+        if (hpa.get("metadata") or {}).get("name") != name or (target.get("kind"), target.get("name")) != ("Deployment", name):
+            continue
+        status = hpa.get("status") or {}
+        scaling = next((c for c in status.get("conditions") or [] if c.get("type") == "ScalingActive"), None)
+        active = None if scaling is None else scaling.get("status") == "True"
+        return {
+            "name": name,
+            "min": int(spec.get("minReplicas", 1)),  # the API's default
+            "max": int(spec.get("maxReplicas", 0)),
+            "current": _int_or_none(status.get("currentReplicas")),
+            "desired": _int_or_none(status.get("desiredReplicas")) if active else None,
+            "active": active,
+            "inactive_reason": f"{scaling.get('reason')}: {scaling.get('message')}" if scaling and not active else None,
+        }
+    return None
+
+
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 def is_ours(obj: dict[str, Any], app: str, formation: str | None = None) -> bool:

@@ -9,9 +9,16 @@ module: app_info
 short_description: Read one app, or every app in a namespace, from Kubernetes
 version_added: 0.1.0
 description:
-  - Reads the apps that M(skipper.platform.app) deployed (found by the C(app.kubernetes.io/managed-by) label)
-    with their image, version, replicas, resources, routes, Deployment conditions and revision.
-  - Makes two requests whatever the number of apps.
+  - Reads the apps that M(skipper.platform.app) or M(skipper.platform.formation) deployed (found by the
+    C(app.kubernetes.io/managed-by) label) with their formation, image, version, replicas, resources, routes,
+    Deployment conditions, revision, when they were last deployed, and, where the cluster offers them, their CPU and
+    memory use and their HorizontalPodAutoscaler.
+  - Makes one list request per kind whatever the number of apps (Deployments, Ingresses, ReplicaSets,
+    HorizontalPodAutoscalers, PodMetrics), and only the first when there is no app.
+  - The ReplicaSets, HorizontalPodAutoscalers (C(autoscaling/v2)) and PodMetrics (C(metrics.k8s.io/v1beta1), served
+    by metrics-server) are optional. When their API is not served (404), not allowed for the credentials (403) or
+    not answering (503), the fields drawn from them are null (C(last_deployed) then comes from the Deployment alone),
+    RV(unavailable) says which and why, and nothing fails.
 author:
   - Skipper Platform maintainers (@skipper-platform)
 extends_documentation_fragment:
@@ -34,6 +41,12 @@ options:
   name:
     description: One app's name. Without it, every app in the namespace is returned.
     type: str
+  formation:
+    description:
+      - Only the apps of this formation (those labelled C(skipper.platform/formation=<formation>)). Apps deployed one
+        by one with M(skipper.platform.app) carry no formation label and are left out.
+    type: str
+    version_added: 0.2.0
 """
 
 EXAMPLES = r"""
@@ -54,6 +67,19 @@ EXAMPLES = r"""
     namespace: shop-prod
     name: web
   register: web
+
+- name: Read the apps of one formation, in a namespace that several share
+  skipper.platform.app_info:
+    namespace: shop
+    formation: shop-staging
+  register: staging
+
+- name: Name the apps that use more CPU than they request
+  ansible.builtin.debug:
+    msg: "{{ item.name }} uses {{ item.usage.cpu.used }} of {{ item.usage.cpu.requested }}"
+  loop: "{{ shop.apps | selectattr('usage') | selectattr('usage.cpu.percent') | selectattr('usage.cpu.percent', 'gt', 100) }}"
+  loop_control:
+    label: "{{ item.name }}"
 """
 
 RETURN = r"""
@@ -71,6 +97,12 @@ apps:
       description: The app's namespace.
       type: str
       sample: shop-prod
+    formation:
+      description: The formation the app belongs to (its C(skipper.platform/formation) label), or null for an app
+        deployed on its own.
+      type: str
+      sample: shop-prod
+      version_added: 0.2.0
     image:
       description: The image running, with its tag.
       type: str
@@ -105,6 +137,46 @@ apps:
       description: Whether the latest rollout V(succeeded), V(failed) or is still V(progressing).
       type: dict
       sample: {status: succeeded, message: all replicas updated and available}
+    last_deployed:
+      description:
+        - When the Deployment's pod template last changed (a new version, other settings, a restart), in UTC.
+        - The creation time of the ReplicaSet of the current revision, which scaling (by hand or by an autoscaler) and
+          replaced pods leave alone. When the ReplicaSets cannot be read, or the current one was taken up again by a
+          rollback, the Deployment's C(Progressing) condition's C(lastUpdateTime) while its reason is one of a
+          rollout (C(NewReplicaSetCreated), C(FoundNewReplicaSet), C(ReplicaSetUpdated), C(NewReplicaSetAvailable));
+          null when neither tells.
+      type: str
+      sample: "2026-11-25T21:34:36Z"
+      version_added: 0.2.0
+    usage:
+      description:
+        - CPU and memory that the app's pods use now (the sum over their C(metrics.k8s.io/v1beta1) PodMetrics), against
+          what the current pod template requests for as many pods. C(percent) is null for a resource without a
+          request. CPU is in millicores, memory in mebibytes.
+        - Null when the metrics API is unavailable (see RV(unavailable)) or has no sample of the app's pods yet.
+      type: dict
+      sample: {pods: 2, cpu: {used: 37m, requested: 200m, percent: 19}, memory: {used: 90Mi, requested: 256Mi, percent: 35}}
+      version_added: 0.2.0
+    autoscale:
+      description:
+        - The C(autoscaling/v2) HorizontalPodAutoscaler named after the app that scales its Deployment, made by hand
+          or not, with its bounds and the replicas it has (C(current)) and wants (C(desired)).
+        - C(active) is its C(ScalingActive) condition, null before the autoscaler first ran. C(desired) is null unless
+          C(active) is true (the API shows 0 then); while it is false (the autoscaler cannot read its metrics, say),
+          C(inactive_reason) gives the condition's reason and message.
+        - Null when there is none or the API is unavailable (see RV(unavailable)).
+      type: dict
+      sample: {name: web, min: 2, max: 6, current: 3, desired: 4, active: true, inactive_reason: null}
+      version_added: 0.2.0
+unavailable:
+  description:
+    - The optional reads that could not be made, each naming the API, the namespace, why and which field is null
+      instead. Empty when everything could be read.
+  returned: always
+  type: list
+  elements: str
+  sample: ["metrics.k8s.io/v1beta1 pods in namespace shop-prod: not served by the API server; usage is null"]
+  version_added: 0.2.0
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -117,10 +189,12 @@ def main() -> None:
         argument_spec=argument_spec(
             namespace={"type": "str", "required": True},
             name={"type": "str"},
+            formation={"type": "str"},
         ),
         supports_check_mode=True,
     )
-    result, failure = execute(module, lambda svc, params, _check: read_apps(svc, params["namespace"], params["name"]))
+    result, failure = execute(
+        module, lambda svc, params, _check: read_apps(svc, params["namespace"], params["name"], params["formation"]))
     if failure:
         module.fail_json(**failure)
     module.exit_json(**result)
