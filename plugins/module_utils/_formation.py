@@ -278,11 +278,23 @@ def converge_formation(svc: Service, params: dict[str, Any], check_mode: bool) -
     svc.client.pool_size(run.workers)
     exists = run.namespace_exists()
     if check_mode or not exists:
-        # A new namespace has no Lease to take yet, and check mode writes nothing.
+        # Check mode writes nothing, and a new namespace has no Lease to take yet.
         return _converge(run, exists)
+    run.plan(exists)
+    if run.errors:
+        raise run.failure("plan")
+    if not any(plan.writes for plan in run.plans.values()):
+        # Nothing to write: no Lease either, so a no-op converge writes nothing at all.
+        run.execute_and_wait()
+        if run.errors:
+            raise run.failure("converge")
+        return run.result()
+    # Something changes: under the formation's Lease, plan again (another
+    # converge may have finished meanwhile) and converge.
     lease = FormationLease(svc, run.namespace, run.name, float(params.get("lock_timeout") or 120))
     with lease:
-        result = _converge(run, exists)
+        run = FormationRun(svc, params, check_mode)
+        result = _converge(run, run.namespace_exists())
     if lease.lost:
         result.setdefault("warnings", []).append(lease.lost)
     return result
