@@ -40,7 +40,7 @@ options:
     required: true
   formation:
     description:
-      - The formation this namespace holds, a DNS-1035 label (the M(skipper.platform.formation) O(name)).
+      - The formation this namespace holds, a DNS-1035 label (the O(skipper.platform.formation#module:name) of M(skipper.platform.formation)).
     type: str
   environment:
     description:
