@@ -47,6 +47,7 @@ demo: $(COLLECTIONS)/ansible_collections/skipper/platform
 	echo; \
 	echo "The demo cluster keeps running. Point playbooks (or kubectl) at it with:"; \
 	echo "  export K8S_AUTH_KUBECONFIG=$$kubeconfig KUBECONFIG=$$kubeconfig"; \
+	echo "Status page: $(CURDIR)/skipper-status.html"; \
 	echo "Stop it with: make down"
 
 status: $(COLLECTIONS)/ansible_collections/skipper/platform
