@@ -13,6 +13,13 @@ from ansible_collections.skipper.platform.plugins.module_utils._service import d
 FORBIDDEN = ApiError("403 Forbidden: not for you", status=403, reason="Forbidden")
 
 
+class FakeClient:
+    """What the runners ask of the client beyond the service: nothing that talks."""
+
+    def pool_size(self, connections: int) -> None:
+        self.connections = connections
+
+
 class FakeService:
     """Objects by (kind, namespace, name); every call is logged; failures can be scripted per call."""
 
@@ -22,7 +29,7 @@ class FakeService:
         self.fail: dict[tuple[str, ...], SkipperError] = {}
         self.uids = 0
         self.stall = False  # Deployments written while set never become ready
-        self.client = None
+        self.client = FakeClient()
 
     # -- helpers for the tests
     def put(self, obj: dict[str, Any]) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -152,3 +153,52 @@ def test_expired(spec: dict[str, Any], expired: bool) -> None:
 
 def test_lease_errors_are_skipper_errors() -> None:
     assert issubclass(_lease.LeaseHeld, SkipperError)
+
+
+def converge(svc: FakeService, check_mode: bool = False, **extra: Any) -> dict[str, Any]:
+    params = formation(apps={"web": {"version": "1.0", "routes": [{}]}, "api": {"version": "2.0"}}, wait_timeout=5)
+    params.update(extra)
+    return _formation.converge_formation(svc, params, check_mode)  # type: ignore[arg-type]
+
+
+def test_a_converge_that_writes_holds_the_lease_and_a_no_op_takes_none() -> None:
+    svc = FakeService()
+    svc.put(res.namespace_manifest("shop"))
+    first = converge(svc)
+    assert first["changed"]
+    assert [c[:2] for c in svc.calls if c[1] == "Lease"] == [("get", "Lease"), ("create", "Lease"), ("delete", "Lease")]
+    svc.calls.clear()
+    again = converge(svc)
+    assert not again["changed"]
+    assert svc.writes() == []  # no Lease either
+    assert not [c for c in svc.calls if c[1] == "Lease"]
+
+
+def test_check_mode_takes_no_lease_and_predicts_the_run() -> None:
+    svc = FakeService()
+    svc.put(res.namespace_manifest("shop"))
+    check = converge(copy_of(svc), check_mode=True)
+    real = converge(svc)
+    assert check["objects"] == real["objects"] and check["diff"] == real["diff"]
+
+
+def copy_of(svc: FakeService) -> FakeService:
+    return copy.deepcopy(svc)
+
+
+def test_a_failed_plan_writes_nothing_and_names_every_failing_app() -> None:
+    svc = FakeService()
+    svc.put(res.namespace_manifest("shop"))
+    svc.put({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api", "namespace": "shop"},
+             "spec": {"replicas": 1}})
+    with pytest.raises(SkipperError) as caught:
+        converge(svc)
+    assert caught.value.message.startswith("formation shop-dev: 1 of 2 app(s) could not be planned, so nothing was "
+                                           "written: api: app api: Deployment shop/api exists but is not this app's")
+    assert svc.writes() == []
+
+
+def test_instances_bound_every_app() -> None:
+    with pytest.raises(ValidationError) as caught:
+        _formation.app_params(formation(instances={"min": 2, "max": 4}), "web", {"version": "1.0"})
+    assert caught.value.message == "app web: replicas: 1 is below the environment's minimum of 2 instances"
