@@ -319,16 +319,13 @@ def wait(svc: Service, plan: Plan, deadline: float) -> dict[str, str]:
     return outcome
 
 
-def _optional(plan: Plan, read: Callable[[], Any], what: str, instead: str) -> Any:
-    """A read that only enriches the report: a 403 is noted, never fatal."""
-    try:
-        return read()
-    except ApiError as exc:
-        if not _forbidden(exc):
-            raise
-        plan.note(f"app {plan.name}: cannot {what} in namespace {plan.namespace} (forbidden for these "
-                  f"credentials); {instead}")
-        return None
+def _optional(svc: Service, plan: Plan, kind: str, selector: str, deadline: float, instead: str) -> Any:
+    """A list that only enriches the report: when the API will not give it, a note, never a failure."""
+    items, why = svc.list_optional(kind, plan.namespace, selector, deadline=deadline)
+    if items is None:
+        plan.note(f"app {plan.name}: cannot list {res.KINDS[kind][1]} in namespace {plan.namespace} ({why}); "
+                  f"{instead}")
+    return items
 
 
 def wait_for_rollout(svc: Service, app: str, namespace: str, deadline: float, plan: Plan,
@@ -348,8 +345,8 @@ def wait_for_rollout(svc: Service, app: str, namespace: str, deadline: float, pl
         selector = selectors[revision]
         if selector is None:
             return None
-        return _optional(plan, lambda: svc.list("Pod", namespace, selector, deadline=request_deadline),
-                         "list pods", "a failed rollout is reported without the pods' reasons")
+        return _optional(svc, plan, "Pod", selector, request_deadline,
+                         "a failed rollout is reported without the pods' reasons")
 
     def fetch() -> dict[str, Any]:
         deployment = svc.get("Deployment", namespace, app, deadline=request_deadline)
@@ -388,8 +385,7 @@ def _revision_selector(svc: Service, plan: Plan, app: str, namespace: str, revis
     selector = res.selector_string(app)
     if not revision:
         return selector
-    replica_sets = _optional(plan, lambda: svc.list("ReplicaSet", namespace, selector, deadline=deadline),
-                             "list replicasets",
+    replica_sets = _optional(svc, plan, "ReplicaSet", selector, deadline,
                              "the rollout is judged on the Deployment's status alone, without early failure "
                              "detection from its pods")
     if replica_sets is None:

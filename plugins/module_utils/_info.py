@@ -8,22 +8,16 @@ from typing import Any
 
 from . import _resource as res
 from ._app import owned_selector
-from ._errors import ApiError, ValidationError
+from ._errors import ValidationError
 from ._report import describe_app
 from ._service import Service
 from ._spec import LABEL_VALUE, check_name, check_namespace
+
 
 # Answers that mean an optional read cannot be made here, rather than that
 # something is wrong: the API is not served (no metrics-server), the
 # credentials may not read it (the least-privilege Role), or an aggregated
 # API's server is down. The fields drawn from it are then null.
-UNAVAILABLE = {
-    403: "forbidden for these credentials",
-    404: "not served by the API server",
-    503: "not answering (503)",
-}
-
-
 def check_formation(formation: Any) -> str:
     if not isinstance(formation, str) or not formation or len(formation) > 63 or not LABEL_VALUE.match(formation):
         raise ValidationError(
@@ -35,13 +29,10 @@ def check_formation(formation: Any) -> str:
 def _optional(svc: Service, unavailable: list[str], kind: str, namespace: str, selector: str | None,
               instead: str) -> list[dict[str, Any]] | None:
     """A list that only enriches the report: None (and a note saying why) when it cannot be read."""
-    try:
-        return svc.list(kind, namespace, selector)
-    except ApiError as exc:
-        if exc.status not in UNAVAILABLE:
-            raise
-        unavailable.append(f"{res.served_as(kind)} in namespace {namespace}: {UNAVAILABLE[exc.status]}; {instead}")
-        return None
+    items, why = svc.list_optional(kind, namespace, selector)
+    if items is None:
+        unavailable.append(f"{res.served_as(kind)} in namespace {namespace}: {why}; {instead}")
+    return items
 
 
 def read_apps(svc: Service, namespace: str, name: str | None, formation: str | None = None) -> dict[str, Any]:

@@ -11,6 +11,7 @@ waits over one pool keep their own.
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from ._client import Client
@@ -18,6 +19,12 @@ from ._errors import ApiError, ConnectionFailure, SkipperError
 from ._resource import API_VERSIONS, MANAGER, collection_path, object_path, served_as
 
 APPLY_CONTENT_TYPE = "application/apply-patch+yaml"  # JSON is valid YAML
+# Why a list that only enriches a report could not be had; anything else is an error.
+UNAVAILABLE = {
+    403: "forbidden for these credentials",
+    404: "not served by the API server",
+    503: "not answering (503)",
+}
 _RAISE = object()  # marks "a 404 is an error" for Service._call
 
 
@@ -88,6 +95,16 @@ class Service:
             item.setdefault("apiVersion", API_VERSIONS[kind])
             item.setdefault("kind", kind)
         return items
+
+    def list_optional(self, kind: str, namespace: str, selector: str | None = None,
+                      deadline: float | None = None) -> tuple[builtins.list[dict[str, Any]] | None, str]:
+        """A list that only enriches a report: (items, "") or (None, why the API would not give it)."""
+        try:
+            return self.list(kind, namespace, selector, deadline=deadline), ""
+        except ApiError as exc:
+            if exc.status not in UNAVAILABLE:
+                raise
+            return None, UNAVAILABLE[exc.status]
 
     def create(self, manifest: dict[str, Any]) -> dict[str, Any]:
         """POST: never retried, so a create is never sent twice. 409 raises (the caller decides)."""

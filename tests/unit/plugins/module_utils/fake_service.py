@@ -8,7 +8,7 @@ from typing import Any
 from ansible_collections.skipper.platform.plugins.module_utils import _app
 from ansible_collections.skipper.platform.plugins.module_utils import _resource as res
 from ansible_collections.skipper.platform.plugins.module_utils._errors import ApiError, SkipperError
-from ansible_collections.skipper.platform.plugins.module_utils._service import describe
+from ansible_collections.skipper.platform.plugins.module_utils._service import UNAVAILABLE, describe
 
 FORBIDDEN = ApiError("403 Forbidden: not for you", status=403, reason="Forbidden")
 
@@ -68,6 +68,15 @@ class FakeService:
         wanted = dict(part.split("=", 1) for part in (selector or "").split(",") if part)
         return [copy.deepcopy(o) for (k, ns, _name), o in self.objects.items() if k == kind and ns == namespace and
                 all(((o["metadata"].get("labels") or {}).get(key)) == value for key, value in wanted.items())]
+
+    def list_optional(self, kind: str, namespace: str, selector: str | None = None,
+                      deadline: float | None = None) -> tuple[list[dict[str, Any]] | None, str]:
+        try:
+            return self.list(kind, namespace, selector, deadline), ""
+        except ApiError as exc:
+            if exc.status not in UNAVAILABLE:
+                raise
+            return None, UNAVAILABLE[exc.status]
 
     def apply(self, manifest: dict[str, Any], dry_run: bool, force: bool = False, manager: str = res.MANAGER,
               subresource: str | None = None, deadline: float | None = None) -> dict[str, Any]:
