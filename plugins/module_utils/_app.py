@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from . import _resource as res
@@ -178,12 +178,16 @@ def plan_objects(svc: Service, plan: Plan, manifests: list[dict[str, Any]],
             plan.writes.append(functools.partial(svc.apply, manifest, dry_run=False, force=plan.force))
 
 
-def plan_app(svc: Service, params: dict[str, Any], known_namespace: bool | None = None) -> Plan:
+def plan_app(svc: Service, params: dict[str, Any], known_namespace: bool | None = None,
+             listed: Mapping[str, Mapping[str, dict[str, Any]]] | None = None) -> Plan:
     """Reads, ownership, dry runs and comparison for ``state: present``; no writes.
 
     ``known_namespace`` is for a caller that looked the namespace up already
     (a formation): True when it exists, False when the caller creates it
     (the dry runs are then left in ``plan.dry_runs`` for after that).
+    ``listed`` is every Deployment, Service and Ingress of the namespace, by
+    kind and name, from one list per kind (a formation reads them once for
+    all its apps): then this app reads nothing more of them.
     """
     spec = normalize_app(params)
     spec["formation"] = params.get("formation")
@@ -192,13 +196,20 @@ def plan_app(svc: Service, params: dict[str, Any], known_namespace: bool | None 
     plan.force = bool(params.get("force"))
     namespace = plan.namespace
     manifests = res.app_manifests(spec, namespace)
-    deployment_live = svc.get("Deployment", namespace, spec["name"]) if known_namespace is not False else None
+    if listed is not None:
+        deployment_live = listed["Deployment"].get(spec["name"])
+    else:
+        deployment_live = svc.get("Deployment", namespace, spec["name"]) if known_namespace is not False else None
     # A Deployment found proves the namespace exists, without reading it.
     exists = known_namespace if known_namespace is not None else (
         deployment_live is not None or namespace_exists(svc, plan, bool(params.get("create_namespace"))))
-    service_live = svc.get("Service", namespace, spec["name"]) if exists else None
-    ingress_live = {i["metadata"]["name"]: i for i in
-                    (svc.list("Ingress", namespace, owned_selector(spec["name"])) if exists else [])}
+    if listed is not None:
+        service_live = listed["Service"].get(spec["name"])
+        ingress_live = {name: i for name, i in listed["Ingress"].items() if is_ours(i, spec["name"])}
+    else:
+        service_live = svc.get("Service", namespace, spec["name"]) if exists else None
+        ingress_live = {i["metadata"]["name"]: i for i in
+                        (svc.list("Ingress", namespace, owned_selector(spec["name"])) if exists else [])}
     live: dict[tuple[str, str], dict[str, Any] | None] = {
         ("Deployment", spec["name"]): deployment_live, ("Service", spec["name"]): service_live}
     live.update({("Ingress", name): obj for name, obj in ingress_live.items()})
@@ -206,7 +217,7 @@ def plan_app(svc: Service, params: dict[str, Any], known_namespace: bool | None 
         key = (manifest["kind"], manifest["metadata"]["name"])
         if key not in live and exists:
             # A route's Ingress that is new to this app: one read, not on the no-op path.
-            live[key] = svc.get(key[0], namespace, key[1])
+            live[key] = listed[key[0]].get(key[1]) if listed is not None else svc.get(key[0], namespace, key[1])
         _refuse_foreign(live.get(key), spec["name"], spec["formation"])
     _check_secret_refs(svc, plan, spec)
     plan.deployment = deployment_live

@@ -28,6 +28,8 @@ from ._report import app_summary
 from ._service import Service
 from ._spec import check_int, check_name, check_namespace
 
+# Read once per formation, one list per kind, instead of once per app.
+LISTED_KINDS = ("Deployment", "Service", "Ingress")
 # Keys an app may carry in inventory (the app module's options).
 APP_KEYS = ("image", "version", "port", "replicas", "env", "secrets", "resources", "probes", "labels", "routes")
 
@@ -131,6 +133,7 @@ class FormationRun:
             raise ValidationError(f"formation {self.name}: versions: {', '.join(unknown_versions)} not in the "
                                   "formation's apps", field="versions")
         self.plans: dict[str, _app.Plan] = {}
+        self.listed: dict[str, dict[str, dict[str, Any]]] | None = None
         self.outcomes: dict[str, dict[str, str]] = {}
         self.errors: dict[str, str] = {}
         self.namespace_plan = _app.Plan(self.name, self.namespace)
@@ -166,16 +169,39 @@ class FormationRun:
             self.namespace_plan.new_namespace = manifest
         return exists
 
+    def list_objects(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """Every Deployment, Service and Ingress of the namespace, by kind and name: one list per kind.
+
+        Not only ours: an object of another owner under an app's name must be
+        seen to be refused.
+        """
+        return {kind: {o["metadata"]["name"]: o for o in self.svc.list(kind, self.namespace)}
+                for kind in LISTED_KINDS}
+
     def plan(self, namespace_exists: bool) -> None:
         names = list(self.app_params)
-        self.plans.update(self._each(names, lambda n: _app.plan_app(self.svc, self.app_params[n], namespace_exists)))
+        self.listed = self.list_objects() if namespace_exists else None
+        self.plans.update(self._each(names, lambda n: _app.plan_app(self.svc, self.app_params[n], namespace_exists,
+                                                                    self.listed)))
         if namespace_exists:
             self._plan_pruning()
 
+    def still_current(self) -> bool:
+        """Whether the objects the plans were made from are still exactly as they were read."""
+        if self.listed is None:
+            return False
+        versions = {kind: {name: o["metadata"].get("resourceVersion") for name, o in objects.items()}
+                    for kind, objects in self.listed.items()}
+        now = {kind: {name: o["metadata"].get("resourceVersion") for name, o in objects.items()}
+               for kind, objects in self.list_objects().items()}
+        return versions == now
+
     def _plan_pruning(self) -> None:
-        selector = f"{res.MANAGED_BY_LABEL}={res.MANAGER},{res.FORMATION_LABEL}={self.name}"
-        live = {(d["metadata"].get("labels") or {}).get(res.NAME_LABEL) for d in
-                self.svc.list("Deployment", self.namespace, selector)}
+        live = set()
+        for deployment in (self.listed or {}).get("Deployment", {}).values():
+            labels = deployment["metadata"].get("labels") or {}
+            if labels.get(res.MANAGED_BY_LABEL) == res.MANAGER and labels.get(res.FORMATION_LABEL) == self.name:
+                live.add(labels.get(res.NAME_LABEL))
         gone = sorted(name for name in live - set(self.app_params) if name)
         if not gone:
             return
@@ -194,15 +220,17 @@ class FormationRun:
         deadline = time.monotonic() + float(self.params.get("wait_timeout") or 300)
         waiting = bool(self.params.get("wait", True))
 
-        def converge(name: str) -> None:
+        def follow(name: str) -> None:
             plan = self.plans[name]
-            _app.execute(self.svc, plan)
-            if waiting and plan.spec is not None:
+            if waiting and plan.spec is not None and name not in self.errors:
                 self.outcomes[name] = _app.wait(self.svc, plan, deadline)
                 if self.outcomes[name]["status"] == "failed":
                     self.errors[name] = self.outcomes[name]["message"]
 
-        self._each(list(self.plans), converge)
+        # Every app's writes first, then the waits: the rollouts run side by
+        # side in the cluster instead of one worker's app after another.
+        self._each(list(self.plans), lambda name: _app.execute(self.svc, self.plans[name]))
+        self._each(list(self.plans), follow)
 
     def make_namespace(self) -> None:
         """Create the namespace, then dry-run every app inside it before any app is written."""
@@ -293,8 +321,16 @@ def converge_formation(svc: Service, params: dict[str, Any], check_mode: bool) -
     # converge may have finished meanwhile) and converge.
     lease = FormationLease(svc, run.namespace, run.name, float(params.get("lock_timeout") or 120))
     with lease:
-        run = FormationRun(svc, params, check_mode)
-        result = _converge(run, run.namespace_exists())
+        if not run.still_current():
+            # Another converge changed the formation meanwhile: plan again under the Lease.
+            run = FormationRun(svc, params, check_mode)
+            run.plan(run.namespace_exists())
+            if run.errors:
+                raise run.failure("plan")
+        run.execute_and_wait()
+        if run.errors:
+            raise run.failure("converge")
+        result = run.result()
     if lease.lost:
         result.setdefault("warnings", []).append(lease.lost)
     return result
