@@ -29,7 +29,7 @@ help:
 	@echo "             ONLY=unit|sanity|integration|molecule|lint runs one phase, KEEP_CLUSTER=1 keeps the test cluster"
 	@echo "make status  print the demo apps' status again"
 	@echo "make down    stop the demo cluster"
-	@echo "make bench   measure a no-op deploy against its peers (needs the demo cluster)"
+	@echo "make bench   measure a no-op deploy against its peers (needs the demo cluster), then whole formations on a cluster of its own (about 20 min)"
 
 # The collection is used straight from this checkout through a symlink.
 $(COLLECTIONS)/ansible_collections/skipper/platform:
@@ -68,10 +68,13 @@ test:
 	  $(if $(filter-out 0,$(KEEP_CLUSTER)),--keep-cluster)
 
 # Speed, measured on request (never asserted in tests): no-op app tasks against
-# empty module tasks and kubernetes.core.k8s, on the demo cluster.
+# empty module tasks and kubernetes.core.k8s on the demo cluster, then whole
+# formations (10, 30, 100 apps) against kubectl and kubernetes.core on a
+# cluster of its own (bench), which benchmarks/formation.py starts and stops.
 bench: $(COLLECTIONS)/ansible_collections/skipper/platform
 	@venv=$$(tools/venv.sh benchmarks/requirements.txt $(PY_NEW)); \
-	PATH=$$venv/bin:$$PATH $(ANSIBLE_ENV) $$venv/bin/python benchmarks/run.py
+	PATH=$$venv/bin:$$PATH $(ANSIBLE_ENV) $$venv/bin/python benchmarks/run.py; \
+	PATH=$$venv/bin:$$PATH $(ANSIBLE_ENV) $$venv/bin/python benchmarks/formation.py
 
 cluster-build:
 	@bash tests/cluster/build.sh
