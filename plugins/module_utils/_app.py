@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import math
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -380,7 +381,7 @@ def wait_for_rollout(svc: Service, app: str, namespace: str, deadline: float, pl
     if state == "timeout":
         stuck = stuck_pods(new_pods(deployment) or [])
         detail = "; ".join(f"pod {p['pod']}: {p['reason']}" for p in stuck[:3]) or why
-        why = f"app {app}: rollout did not finish within {timeout:g} s ({why}): {detail}"
+        why = f"app {app}: rollout did not finish within {math.ceil(timeout)} s ({why}): {detail}"
     else:
         why = f"app {app}: rollout failed: {why}"
     return {"status": "failed", "message": why}, deployment
