@@ -292,17 +292,22 @@ def execute(svc: Service, plan: Plan) -> None:
             plan.deployment_written = True
 
 
-def _make_namespace(svc: Service, plan: Plan) -> None:
-    """POST the namespace (a 409 means someone else made it: not ours), then dry-run everything in it."""
+def post_namespace(svc: Service, manifest: dict[str, Any]) -> dict[str, Any]:
+    """Create a namespace with POST: a 409 means someone else made it during this run, so it is not ours."""
     try:
-        created = svc.create(plan.new_namespace or {})
+        return svc.create(manifest)
     except ApiError as exc:
         if exc.status == 409:
             raise ValidationError(
-                f"namespace {plan.namespace} was created by someone else during this run, so it is not this "
-                "run's to fill or remove; nothing was written: run again to deploy into it",
+                f"namespace {manifest['metadata']['name']} was created by someone else during this run, so it is "
+                "not this run's to fill or remove; nothing was written: run again to deploy into it",
                 field="namespace") from None
         raise
+
+
+def _make_namespace(svc: Service, plan: Plan) -> None:
+    """POST the namespace, then dry-run everything in it."""
+    created = post_namespace(svc, plan.new_namespace or {})
     plan.writes_done += 1
     try:
         for dry_run in plan.dry_runs:

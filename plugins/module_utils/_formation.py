@@ -232,16 +232,16 @@ class FormationRun:
         self._each(list(self.plans), lambda name: _app.execute(self.svc, self.plans[name]))
         self._each(list(self.plans), follow)
 
+    def finish(self) -> dict[str, Any]:
+        """Write, wait, and return the result; fail naming each app that failed."""
+        self.execute_and_wait()
+        if self.errors:
+            raise self.failure("converge")
+        return self.result()
+
     def make_namespace(self) -> None:
         """Create the namespace, then dry-run every app inside it before any app is written."""
-        try:
-            created = self.svc.create(self.namespace_plan.new_namespace or {})
-        except SkipperError as exc:
-            if getattr(exc, "status", None) == 409:
-                raise ValidationError(
-                    f"namespace {self.namespace} was created by someone else during this run, so it is not this "
-                    "run's; nothing was written: run again to deploy into it", field="namespace") from None
-            raise
+        created = _app.post_namespace(self.svc, self.namespace_plan.new_namespace or {})
         self.namespace_plan.writes_done = 1
         self._each(list(self.plans), lambda n: [dry_run() for dry_run in self.plans[n].dry_runs])
         if self.errors:
@@ -313,10 +313,7 @@ def converge_formation(svc: Service, params: dict[str, Any], check_mode: bool) -
         raise run.failure("plan")
     if not any(plan.writes for plan in run.plans.values()):
         # Nothing to write: no Lease either, so a no-op converge writes nothing at all.
-        run.execute_and_wait()
-        if run.errors:
-            raise run.failure("converge")
-        return run.result()
+        return run.finish()
     # Something changes: under the formation's Lease, plan again (another
     # converge may have finished meanwhile) and converge.
     lease = FormationLease(svc, run.namespace, run.name, float(params.get("lock_timeout") or 120))
@@ -327,10 +324,7 @@ def converge_formation(svc: Service, params: dict[str, Any], check_mode: bool) -
             run.plan(run.namespace_exists())
             if run.errors:
                 raise run.failure("plan")
-        run.execute_and_wait()
-        if run.errors:
-            raise run.failure("converge")
-        result = run.result()
+        result = run.finish()
     if lease.lost:
         result.setdefault("warnings", []).append(lease.lost)
     return result
@@ -346,7 +340,4 @@ def _converge(run: FormationRun, exists: bool) -> dict[str, Any]:
         run.make_namespace()
         if run.errors:
             raise run.failure("plan")
-    run.execute_and_wait()
-    if run.errors:
-        raise run.failure("converge")
-    return run.result()
+    return run.finish()
