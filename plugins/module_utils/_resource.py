@@ -48,13 +48,19 @@ KINDS = {
     "ConfigMap": ("/api/v1", "configmaps", True),
     "Role": ("/apis/rbac.authorization.k8s.io/v1", "roles", True),
     "RoleBinding": ("/apis/rbac.authorization.k8s.io/v1", "rolebindings", True),
+    "PersistentVolumeClaim": ("/api/v1", "persistentvolumeclaims", True),
+    "CronJob": ("/apis/batch/v1", "cronjobs", True),
+    "Job": ("/apis/batch/v1", "jobs", True),
+    # OpenShift's, or a cluster with its CRD installed.
+    "Route": ("/apis/route.openshift.io/v1", "routes", True),
 }
 API_VERSIONS = {"Namespace": "v1", "Deployment": "apps/v1", "Service": "v1", "Ingress": "networking.k8s.io/v1",
                 "Secret": "v1", "Pod": "v1", "Event": "v1", "ReplicaSet": "apps/v1",
                 "Lease": "coordination.k8s.io/v1", "HorizontalPodAutoscaler": "autoscaling/v2",
                 "PodMetrics": "metrics.k8s.io/v1beta1", "ResourceQuota": "v1", "LimitRange": "v1", "ServiceAccount": "v1",
                 "ConfigMap": "v1", "Role": "rbac.authorization.k8s.io/v1",
-                "RoleBinding": "rbac.authorization.k8s.io/v1"}
+                "RoleBinding": "rbac.authorization.k8s.io/v1", "PersistentVolumeClaim": "v1",
+                "CronJob": "batch/v1", "Job": "batch/v1", "Route": "route.openshift.io/v1"}
 
 
 def collection_path(kind: str, namespace: str | None) -> str:
