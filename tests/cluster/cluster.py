@@ -589,6 +589,8 @@ def write_integration_config(path: Path, cdir: Path, state: dict[str, Any]) -> N
         "skipper_test_client_cert": str(pki / "admin.crt"),
         "skipper_test_client_key": str(pki / "admin.key"),
         "skipper_test_audit_log": str(cdir / "logs" / "audit.log"),
+        # Where kwok runs exec (as nobody): the only place a pod's "files" can live.
+        "skipper_test_exec_dir": state.get("exec_dir", ""),
     }
     path.write_text("".join(f"{k}: {json.dumps(v)}\n" for k, v in lines.items()))
 
