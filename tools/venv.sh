@@ -17,6 +17,12 @@ key=$({
 name=$(echo "${lock%.txt}" | tr '/' '-')
 dest="$cache/$name-$key"
 if [ ! -f "$dest/.complete" ]; then
+  # One creator at a time: a second caller waits, then finds it complete.
+  mkdir -p "$cache"
+  exec 8>"$cache/.lock-$name-$key"
+  flock 8
+fi
+if [ ! -f "$dest/.complete" ]; then
   echo "venv: creating $dest from $lock (one time, about a minute)" >&2
   # Scripts in a venv hard-code its folder, so it is made in place; the
   # .complete stamp, written last, is what marks it usable.

@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from . import _features
 from . import _resource as res
 from ._diff import compare
 from ._errors import ApiError, RolloutError, SkipperError, ValidationError
@@ -179,16 +180,48 @@ def plan_objects(svc: Service, plan: Plan, manifests: list[dict[str, Any]],
             plan.writes.append(functools.partial(svc.apply, manifest, dry_run=False, force=plan.force))
 
 
+# Kinds an app may own besides its Deployment and Service, each found with one list by label.
+OWNED_KINDS = ("PersistentVolumeClaim", "Ingress", "HorizontalPodAutoscaler", "CronJob")
+# What a later feature of the same object kind made, which this app run leaves alone.
+ROUTE_GROUP_LABEL = "skipper.platform/route-group"
+
+
+def declared_elsewhere(obj: dict[str, Any]) -> bool:
+    """Made by an imperative module (app_autoscale, cron, route) rather than by the app's inventory."""
+    meta = obj.get("metadata") or {}
+    annotations = meta.get("annotations") or {}
+    return bool(annotations.get(res.DECLARED_BY_ANNOTATION)) or ROUTE_GROUP_LABEL in (meta.get("labels") or {})
+
+
+def _owned_live(svc: Service, plan: Plan, kind: str, declared: bool,
+                listed: Mapping[str, Mapping[str, dict[str, Any]]] | None, exists: bool) -> dict[str, dict[str, Any]] | None:
+    """The app's objects of one kind, by name; None when they cannot be listed (and the app declares none)."""
+    app = plan.name
+    if not exists:
+        return {}
+    if listed is not None and kind in listed:
+        items: list[dict[str, Any]] | None = [o for o in listed[kind].values() if is_ours(o, app)]
+    elif declared:
+        items = svc.list(kind, plan.namespace, owned_selector(app))
+    else:
+        items, why = svc.list_optional(kind, plan.namespace, owned_selector(app))
+        if items is None:
+            plan.note(f"app {app}: cannot list {res.KINDS[kind][1]} in namespace {plan.namespace} ({why}); any the "
+                      "app made earlier and no longer declares are left in place")
+            return None
+    return {o["metadata"]["name"]: o for o in items or [] if not declared_elsewhere(o)}
+
+
 def plan_app(svc: Service, params: dict[str, Any], known_namespace: bool | None = None,
              listed: Mapping[str, Mapping[str, dict[str, Any]]] | None = None) -> Plan:
-    """Reads, ownership, dry runs and comparison for ``state: present``; no writes.
+    """Reads, ownership, policy, dry runs and comparison for ``state: present``; no writes.
 
     ``known_namespace`` is for a caller that looked the namespace up already
     (a formation): True when it exists, False when the caller creates it
     (the dry runs are then left in ``plan.dry_runs`` for after that).
-    ``listed`` is every Deployment, Service and Ingress of the namespace, by
-    kind and name, from one list per kind (a formation reads them once for
-    all its apps): then this app reads nothing more of them.
+    ``listed`` is every object of the namespace of each listed kind, by kind
+    and name, from one list per kind (a formation reads them once for all its
+    apps): then this app reads nothing more of those kinds.
     """
     spec = normalize_app(params)
     spec["formation"] = params.get("formation")
@@ -196,7 +229,7 @@ def plan_app(svc: Service, params: dict[str, Any], known_namespace: bool | None 
     plan.spec = spec
     plan.force = bool(params.get("force"))
     namespace = plan.namespace
-    manifests = res.app_manifests(spec, namespace)
+    declared = _features.declare(spec, params, plan)
     if listed is not None:
         deployment_live = listed["Deployment"].get(spec["name"])
     else:
@@ -204,41 +237,73 @@ def plan_app(svc: Service, params: dict[str, Any], known_namespace: bool | None 
     # A Deployment found proves the namespace exists, without reading it.
     exists = known_namespace if known_namespace is not None else (
         deployment_live is not None or namespace_exists(svc, plan, bool(params.get("create_namespace"))))
+    _features.resolve(svc, spec, declared, namespace, exists, plan)
+    manifests = res.app_manifests(spec, namespace) + declared.manifests(spec, namespace)
+    _features.check_policy(spec, params, manifests, plan)
     if listed is not None:
         service_live = listed["Service"].get(spec["name"])
-        ingress_live = {name: i for name, i in listed["Ingress"].items() if is_ours(i, spec["name"])}
     else:
         service_live = svc.get("Service", namespace, spec["name"]) if exists else None
-        ingress_live = {i["metadata"]["name"]: i for i in
-                        (svc.list("Ingress", namespace, owned_selector(spec["name"])) if exists else [])}
     live: dict[tuple[str, str], dict[str, Any] | None] = {
         ("Deployment", spec["name"]): deployment_live, ("Service", spec["name"]): service_live}
-    live.update({("Ingress", name): obj for name, obj in ingress_live.items()})
+    wanted_kinds = {m["kind"] for m in manifests}
+    owned: dict[str, dict[str, dict[str, Any]] | None] = {}
+    for kind in OWNED_KINDS:
+        owned[kind] = _owned_live(svc, plan, kind, kind in wanted_kinds or declared.owns(kind), listed, exists)
+        live.update({(kind, name): obj for name, obj in (owned[kind] or {}).items()})
     for manifest in manifests:
         key = (manifest["kind"], manifest["metadata"]["name"])
         if key not in live and exists:
-            # A route's Ingress that is new to this app: one read, not on the no-op path.
-            live[key] = listed[key[0]].get(key[1]) if listed is not None else svc.get(key[0], namespace, key[1])
+            # An object that is new to this app: one read, not on the no-op path.
+            live[key] = (listed[key[0]].get(key[1]) if listed is not None and key[0] in listed
+                         else svc.get(key[0], namespace, key[1]))
+        if declared_elsewhere(live.get(key) or {}) and key[0] != "Ingress":
+            declared.note_takeover(live[key], plan)
         _refuse_foreign(live.get(key), spec["name"], spec["formation"])
     _check_secret_refs(svc, plan, spec)
     plan.deployment = deployment_live
 
     plan_objects(svc, plan, manifests, live, dry_run_now=exists)
-    wanted = {m["metadata"]["name"] for m in manifests if m["kind"] == "Ingress"}
-    for name, obj in sorted(ingress_live.items()):
-        if name not in wanted:
-            plan.record("Ingress", namespace, name, "deleted", compare(obj, None, None)[1], {})
+    wanted = {(m["kind"], m["metadata"]["name"]) for m in manifests}
+    for kind in OWNED_KINDS:
+        for name, obj in sorted((owned[kind] or {}).items()):
+            if (kind, name) in wanted or obj["metadata"].get("deletionTimestamp"):
+                continue
+            if not declared.prunes(kind, obj, plan):
+                continue
+            plan.record(kind, namespace, name, "deleted", compare(obj, None, None)[1], {})
             plan.writes.append(functools.partial(svc.delete, obj))
     return plan
 
 
 def plan_removal(svc: Service, params: dict[str, Any]) -> Plan:
-    """Everything ``state: absent`` deletes; objects of another owner stop the run."""
+    """Everything ``state: absent`` deletes; objects of another owner stop the run.
+
+    The app's claims go only with ``delete_volumes``; otherwise a note names
+    each one kept. Apps that link to this one are named in a note, or with
+    ``unlink`` lose that variable.
+    """
     plan = Plan(check_name(params["name"]), check_namespace(params["namespace"]))
     name, namespace = plan.name, plan.namespace
     formation = params.get("formation")
     candidates = [svc.get("Deployment", namespace, name), svc.get("Service", namespace, name)]
-    candidates += svc.list("Ingress", namespace, owned_selector(name))
+    for kind in OWNED_KINDS:
+        items, why = svc.list_optional(kind, namespace, owned_selector(name))
+        if items is None:
+            if kind == "Ingress":
+                raise SkipperError(f"app {name}: cannot list {res.KINDS[kind][1]} in namespace {namespace} to "
+                                   f"remove them: {why}")
+            plan.note(f"app {name}: cannot list {res.KINDS[kind][1]} in namespace {namespace} ({why}); any the app "
+                      "made are left in place")
+            continue
+        for obj in items:
+            if kind == "Ingress" and ROUTE_GROUP_LABEL in (obj["metadata"].get("labels") or {}):
+                continue
+            if kind == "PersistentVolumeClaim" and not params.get("delete_volumes"):
+                plan.note(f"app {name}: PersistentVolumeClaim {namespace}/{obj['metadata']['name']} is kept with its "
+                          "data; set delete_volumes: true to delete it")
+                continue
+            candidates.append(obj)
     # Objects already being deleted count as gone.
     found = [obj for obj in candidates if obj is not None and not obj["metadata"].get("deletionTimestamp")]
     for obj in found:
@@ -246,6 +311,7 @@ def plan_removal(svc: Service, params: dict[str, Any]) -> Plan:
     for obj in found:
         plan.record(obj["kind"], namespace, obj["metadata"]["name"], "deleted", compare(obj, None, None)[1], {})
         plan.writes.append(functools.partial(svc.delete, obj))
+    _features.plan_unlink(svc, plan, bool(params.get("unlink")))
     return plan
 
 
@@ -324,16 +390,42 @@ def _make_namespace(svc: Service, plan: Plan) -> None:
         raise plan.failed(exc) from None
 
 
-def wait(svc: Service, plan: Plan, deadline: float) -> dict[str, str]:
-    """Follow the app's rollout until it is done, fails, or ``deadline`` (monotonic) passes."""
+def wait(svc: Service, plan: Plan, deadline: float, rollback: bool = False) -> dict[str, str]:
+    """Follow the app's rollout until it is done, fails, or ``deadline`` (monotonic) passes.
+
+    With ``rollback`` a failed rollout that this run started restores the
+    previous revision, waits for it (a fresh allowance, as long as the first
+    wait's) and reports ``rolled_back`` with the reasons.
+    """
+    started = time.monotonic()
     try:
         outcome, deployment = wait_for_rollout(
             svc, plan.name, plan.namespace, deadline, plan,
             first=None if plan.deployment_written else plan.deployment)
+        plan.deployment = deployment
+        if outcome["status"] == "failed" and rollback and plan.deployment_written:
+            outcome = _roll_back(svc, plan, outcome, time.monotonic() + max(deadline - started, 30.0))
     except SkipperError as exc:
         raise plan.failed(exc) from None
-    plan.deployment = deployment
     return outcome
+
+
+def _roll_back(svc: Service, plan: Plan, failed: dict[str, str], deadline: float) -> dict[str, str]:
+    from . import _rollback  # noqa: PLC0415 - only a failed rollout needs it
+
+    try:
+        restored = _rollback.rollback(svc, plan.namespace, plan.name, None, dry_run=False)
+    except SkipperError as exc:
+        return {"status": "failed", "message": f"{failed['message']}; rolling back failed too: {exc.message}"}
+    plan.writes_done += 1
+    what = f"revision {restored.get('revision')} (version {restored.get('version')})"
+    outcome, deployment = wait_for_rollout(svc, plan.name, plan.namespace, deadline, plan)
+    plan.deployment = deployment
+    if outcome["status"] != "succeeded":
+        return {"status": "failed", "message": f"{failed['message']}; rolled back to {what}, which did not come up "
+                f"either: {outcome['message']}"}
+    return {"status": "rolled_back", "message": f"{failed['message']}; rolled back to {what}",
+            "restored": restored}
 
 
 def _optional(svc: Service, plan: Plan, kind: str, selector: str, deadline: float, instead: str) -> Any:
@@ -423,7 +515,7 @@ def _result(plan: Plan, app: dict[str, Any]) -> dict[str, Any]:
     result = {"changed": plan.changed, "objects": plan.objects, "app": app, "diff": plan.diffs}
     if plan.warnings:
         result["warnings"] = list(plan.warnings)
-    if (app.get("rollout") or {}).get("status") == "failed":
+    if (app.get("rollout") or {}).get("status") in ("failed", "rolled_back"):
         raise RolloutError(app["rollout"]["message"], **result)
     return result
 
@@ -443,7 +535,7 @@ def converge_app(svc: Service, params: dict[str, Any], check_mode: bool) -> dict
     else:
         execute(svc, plan)
         if params.get("wait", True):
-            outcome = wait(svc, plan, _deadline(params))
+            outcome = wait(svc, plan, _deadline(params), rollback=bool(params.get("rollback_on_failure")))
     info = app_summary(spec, plan.namespace, plan.deployment)
     info["rollout"] = outcome
     return _result(plan, info)

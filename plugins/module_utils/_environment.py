@@ -39,7 +39,10 @@ DEPLOYER_RULES: list[dict[str, Any]] = [
     {"apiGroups": ["apps"], "resources": ["replicasets"], "verbs": ["list"]},
     {"apiGroups": [""], "resources": ["pods"], "verbs": ["list"]},
     {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]},
-    {"apiGroups": ["autoscaling"], "resources": ["horizontalpodautoscalers"], "verbs": ["list"]},
+    {"apiGroups": ["autoscaling"], "resources": ["horizontalpodautoscalers"],
+     "verbs": ["get", "list", "create", "patch", "delete"]},
+    {"apiGroups": [""], "resources": ["persistentvolumeclaims"], "verbs": ["get", "list", "create", "patch", "delete"]},
+    {"apiGroups": ["batch"], "resources": ["cronjobs"], "verbs": ["get", "list", "create", "patch", "delete"]},
     {"apiGroups": ["metrics.k8s.io"], "resources": ["pods"], "verbs": ["list"]},
 ]
 

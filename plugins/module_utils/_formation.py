@@ -30,8 +30,11 @@ from ._spec import check_int, check_name, check_namespace
 
 # Read once per formation, one list per kind, instead of once per app.
 LISTED_KINDS = ("Deployment", "Service", "Ingress")
+# Also read once, when the credentials may: otherwise each app lists its own.
+OPTIONAL_KINDS = ("HorizontalPodAutoscaler", "PersistentVolumeClaim", "CronJob")
 # Keys an app may carry in inventory (the app module's options).
-APP_KEYS = ("image", "version", "port", "replicas", "env", "secrets", "resources", "probes", "labels", "routes")
+APP_KEYS = ("image", "version", "port", "replicas", "env", "secrets", "resources", "probes", "labels", "routes",
+            "autoscale", "links", "volumes", "cron", "security", "rollback_on_failure")
 
 
 def deep_merge(base: Any, over: Any) -> Any:
@@ -101,9 +104,16 @@ def app_params(params: Mapping[str, Any], name: str, declared: Any) -> dict[str,
             route = {**route, "host": host}
         routes.append(route)
     merged["routes"] = routes
-    check_instances(params, name, merged.get("replicas", 1))
+    if not merged.get("autoscale"):
+        check_instances(params, name, merged.get("replicas", 1))
+    else:
+        for bound in ("min", "max"):
+            if isinstance(merged["autoscale"], Mapping) and merged["autoscale"].get(bound) is not None:
+                check_instances(params, name, merged["autoscale"][bound])
     merged.update(name=name, namespace=params["namespace"], formation=params["name"],
-                  tls_issuer=params.get("tls_issuer"), force=params.get("force", False))
+                  tls_issuer=params.get("tls_issuer"), force=params.get("force", False),
+                  policy=params.get("policy"), production=bool(params.get("production")),
+                  delete_volumes=bool(params.get("delete_volumes")))
     return merged
 
 
@@ -175,8 +185,13 @@ class FormationRun:
         Not only ours: an object of another owner under an app's name must be
         seen to be refused.
         """
-        return {kind: {o["metadata"]["name"]: o for o in self.svc.list(kind, self.namespace)}
-                for kind in LISTED_KINDS}
+        listed = {kind: {o["metadata"]["name"]: o for o in self.svc.list(kind, self.namespace)}
+                  for kind in LISTED_KINDS}
+        for kind in OPTIONAL_KINDS:
+            items, _why = self.svc.list_optional(kind, self.namespace)
+            if items is not None:
+                listed[kind] = {o["metadata"]["name"]: o for o in items}
+        return listed
 
     def plan(self, namespace_exists: bool) -> None:
         names = list(self.app_params)
@@ -223,8 +238,9 @@ class FormationRun:
         def follow(name: str) -> None:
             plan = self.plans[name]
             if waiting and plan.spec is not None and name not in self.errors:
-                self.outcomes[name] = _app.wait(self.svc, plan, deadline)
-                if self.outcomes[name]["status"] == "failed":
+                rollback = bool(self.app_params.get(name, {}).get("rollback_on_failure"))
+                self.outcomes[name] = _app.wait(self.svc, plan, deadline, rollback=rollback)
+                if self.outcomes[name]["status"] in ("failed", "rolled_back"):
                     self.errors[name] = self.outcomes[name]["message"]
 
         # Every app's writes first, then the waits: the rollouts run side by

@@ -9,7 +9,7 @@ from typing import Any
 from . import _resource as res
 from ._app import owned_selector
 from ._errors import ValidationError
-from ._report import describe_app
+from ._report import describe_app, links_of, revisions_of, volumes_of
 from ._service import Service
 from ._spec import LABEL_VALUE, check_name, check_namespace
 
@@ -55,8 +55,16 @@ def read_apps(svc: Service, namespace: str, name: str | None, formation: str | N
         # Not by our labels: an autoscaler made by hand counts too (describe_app matches it by name and target).
         autoscalers = _optional(svc, unavailable, "HorizontalPodAutoscaler", namespace, None, "autoscale is null")
         pod_metrics = _optional(svc, unavailable, "PodMetrics", namespace, selector, "usage is null")
+        claims = _optional(svc, unavailable, "PersistentVolumeClaim", namespace, selector,
+                           "volumes have no size or phase")
+        # Links in come from every app of the namespace, not only those asked for.
+        everyone = deployments if selector == owned_selector() else svc.list("Deployment", namespace, owned_selector())
         for deployment in sorted(deployments, key=lambda d: d["metadata"]["name"]):
             app = (deployment["metadata"].get("labels") or {}).get(res.NAME_LABEL)
             mine = [i for i in ingresses if (i["metadata"].get("labels") or {}).get(res.NAME_LABEL) == app]
-            apps.append(describe_app(deployment, mine, replica_sets, autoscalers, pod_metrics))
+            described = describe_app(deployment, mine, replica_sets, autoscalers, pod_metrics)
+            described["revisions"] = revisions_of(deployment, replica_sets)
+            described["volumes"] = volumes_of(deployment, claims)
+            described["links"] = links_of(deployment, everyone)
+            apps.append(described)
     return {"changed": False, "apps": apps, "unavailable": unavailable}

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -222,8 +223,91 @@ def autoscale_of(deployment: dict[str, Any], autoscalers: list[dict[str, Any]] |
             "desired": _int_or_none(status.get("desiredReplicas")) if active else None,
             "active": active,
             "inactive_reason": f"{scaling.get('reason')}: {scaling.get('message')}" if scaling and not active else None,
+            "utilization": _utilization(status),
         }
     return None
+
+
+def _utilization(status: dict[str, Any]) -> dict[str, int]:
+    """The autoscaler's last reading of each resource, in percent of the pods' requests."""
+    out = {}
+    for metric in status.get("currentMetrics") or []:
+        resource = metric.get("resource") or {}
+        value = (resource.get("current") or {}).get("averageUtilization")
+        if metric.get("type") == "Resource" and resource.get("name") and value is not None:
+            out[str(resource["name"])] = int(value)
+    return dict(sorted(out.items()))
+
+
+def revisions_of(deployment: dict[str, Any], replica_sets: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    """The revisions the Deployment keeps (its ReplicaSets), newest first: what a rollback can go back to."""
+    if replica_sets is None:
+        return None
+    out = []
+    for rs in replica_sets:
+        if not _owned_by(rs, deployment) or revision_of(rs) is None:
+            continue
+        meta = rs.get("metadata") or {}
+        template = (rs.get("spec") or {}).get("template") or {}
+        containers = ((template.get("spec") or {}).get("containers")) or [{}]
+        main = next((c for c in containers if c.get("name") == res.CONTAINER), containers[0])
+        out.append({"revision": revision_of(rs),
+                    "version": ((template.get("metadata") or {}).get("labels") or {}).get(res.VERSION_LABEL),
+                    "image": main.get("image"), "created": meta.get("creationTimestamp"),
+                    "current": revision_of(rs) == revision_of(deployment)})
+    return sorted(out, key=lambda r: -int(r["revision"]))
+
+
+def volumes_of(deployment: dict[str, Any], claims: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """The claims the pods mount, where, and (when the claims could be read) their size and phase."""
+    pod = ((deployment.get("spec") or {}).get("template") or {}).get("spec") or {}
+    by_volume = {v.get("name"): (v.get("persistentVolumeClaim") or {}).get("claimName")
+                 for v in pod.get("volumes") or [] if v.get("persistentVolumeClaim")}
+    found = {(c.get("metadata") or {}).get("name"): c for c in claims or []}
+    out = []
+    for mount in main_container(deployment).get("volumeMounts") or []:
+        claim_name = by_volume.get(mount.get("name"))
+        if not claim_name:
+            continue
+        claim = found.get(claim_name)
+        entry: dict[str, Any] = {"claim": claim_name, "path": mount.get("mountPath"), "size": None, "phase": None}
+        if claim is not None:
+            entry["size"] = (((claim.get("status") or {}).get("capacity") or {}).get("storage")
+                             or (((claim.get("spec") or {}).get("resources") or {}).get("requests") or {}).get("storage"))
+            entry["phase"] = (claim.get("status") or {}).get("phase")
+        out.append(entry)
+    return out
+
+
+def links_of(deployment: dict[str, Any], deployments: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Links out (the app's variables that point at another app) and in (other apps' variables that point here)."""
+    meta = deployment.get("metadata") or {}
+    name, namespace = meta.get("name"), meta.get("namespace")
+    internal = f"//{name}.{namespace}.svc."
+    out = [{"name": var, "url": value} for var, value in _link_vars(deployment)]
+    into = []
+    for other in deployments:
+        other_meta = other.get("metadata") or {}
+        for var, value in _link_vars(other):
+            if internal in value:
+                into.append({"app": other_meta.get("name"), "namespace": other_meta.get("namespace"), "name": var})
+    return {"out": out, "in": into}
+
+
+def _link_vars(deployment: dict[str, Any]) -> list[tuple[str, str]]:
+    """The container's variables recorded as links in the Deployment's annotations."""
+    annotations = (deployment.get("metadata") or {}).get("annotations") or {}
+    names: set[str] = set()
+    for key, value in annotations.items():
+        if key == res.LINKS_ANNOTATION:
+            try:
+                names.update(str(n) for n in json.loads(value))
+            except (ValueError, TypeError):
+                continue
+        elif key.startswith(res.LINK_ANNOTATION_PREFIX):
+            names.add(key[len(res.LINK_ANNOTATION_PREFIX):])
+    env = {e.get("name"): e.get("value") for e in main_container(deployment).get("env") or [] if "value" in e}
+    return sorted((n, str(env[n])) for n in names if n in env)
 
 
 def _int_or_none(value: Any) -> int | None:

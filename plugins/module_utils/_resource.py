@@ -18,6 +18,12 @@ RESTART_ANNOTATION = "skipper.platform/restarted-at"
 RESTART_ID_ANNOTATION = "skipper.platform/restart-id"
 RESTART_ANNOTATIONS = (RESTART_ANNOTATION, RESTART_ID_ANNOTATION)
 ROUTE_HOST_ANNOTATION = "skipper.platform/route-host"
+# On an object an imperative module made (app_autoscale, cron): the app's inventory does not remove it.
+DECLARED_BY_ANNOTATION = "skipper.platform/declared-by"
+# On a Deployment: the variables the app's declared links set (a JSON list of names) ...
+LINKS_ANNOTATION = "skipper.platform/links"
+# ... and one annotation per link app_link added (its value names the target).
+LINK_ANNOTATION_PREFIX = "link.skipper.platform/"
 NAME_LABEL = "app.kubernetes.io/name"
 INSTANCE_LABEL = "app.kubernetes.io/instance"
 VERSION_LABEL = "app.kubernetes.io/version"
@@ -27,6 +33,8 @@ FORMATION_LABEL = "skipper.platform/formation"
 REVISION_HISTORY = 3
 CONTAINER = "app"
 PORT_NAME = "http"
+TMP_VOLUME = "tmp"
+VOLUME_PREFIX = "data-"  # pod volume names of the app's claims, apart from the /tmp emptyDir
 
 # Fixed paths for the kinds we own: no discovery round-trips.
 KINDS = {
@@ -118,12 +126,73 @@ def _probe(spec: dict[str, Any]) -> dict[str, Any]:
     return probe
 
 
+def app_secret_name(app: str) -> str:
+    """The app's own Secret (``app_secret`` fills it); every pod reads it, if it exists, as environment."""
+    return f"{app}-secrets"
+
+
+def claim_name(app: str, volume: str) -> str:
+    return f"{app}-{volume}"
+
+
+def container_security(security: dict[str, Any]) -> dict[str, Any]:
+    context: dict[str, Any] = {
+        "allowPrivilegeEscalation": security["allow_privilege_escalation"],
+        "privileged": security["privileged"],
+        "readOnlyRootFilesystem": security["read_only_root_filesystem"],
+        "runAsNonRoot": security["run_as_non_root"],
+    }
+    if not security["privileged"]:
+        context["capabilities"] = {"drop": ["ALL"]}
+    for key, field in (("run_as_user", "runAsUser"), ("run_as_group", "runAsGroup")):
+        if security.get(key) is not None:
+            context[field] = security[key]
+    return dict(sorted(context.items()))
+
+
+def pod_security(security: dict[str, Any]) -> dict[str, Any]:
+    context: dict[str, Any] = {"seccompProfile": {"type": "RuntimeDefault"}}
+    if security.get("fs_group") is not None:
+        context["fsGroup"] = security["fs_group"]
+    return dict(sorted(context.items()))
+
+
+def volume_mounts(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    mounts = [{"name": f"{VOLUME_PREFIX}{v['name']}", "mountPath": v["path"], **({"readOnly": True} if v["read_only"] else {})}
+              for v in spec.get("volumes", [])]
+    if (spec.get("security") or {}).get("writable_tmp"):
+        mounts.append({"name": TMP_VOLUME, "mountPath": "/tmp"})
+    return sorted(mounts, key=lambda m: m["mountPath"])
+
+
+def pod_volumes(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    volumes = [{"name": f"{VOLUME_PREFIX}{v['name']}",
+                "persistentVolumeClaim": {"claimName": claim_name(spec["name"], v["name"])}}
+               for v in spec.get("volumes", [])]
+    if (spec.get("security") or {}).get("writable_tmp"):
+        volumes.append({"name": TMP_VOLUME, "emptyDir": {}})
+    return sorted(volumes, key=lambda v: v["name"])
+
+
+def pod_spec(spec: dict[str, Any], app_container: dict[str, Any]) -> dict[str, Any]:
+    """A pod spec around one container: the app's security context and volumes (also a cron job's pods)."""
+    body: dict[str, Any] = {"containers": [app_container]}
+    if spec.get("security"):
+        body["securityContext"] = pod_security(spec["security"])
+    volumes = pod_volumes(spec)
+    if volumes:
+        body["volumes"] = volumes
+    return body
+
+
 def container(spec: dict[str, Any]) -> dict[str, Any]:
     result: dict[str, Any] = {
         "name": CONTAINER,
         "image": spec["image"],
         "ports": [{"name": PORT_NAME, "containerPort": spec["port"], "protocol": "TCP"}],
     }
+    # The app's own Secret, when app_secret made one; optional, so pods start without it.
+    result["envFrom"] = [{"secretRef": {"name": app_secret_name(spec["name"]), "optional": True}}]
     env = [{"name": k, "value": v} for k, v in sorted(spec["env"].items())]
     env += [
         {"name": k, "valueFrom": {"secretKeyRef": {"name": ref["secret"], "key": ref["key"]}}}
@@ -141,6 +210,11 @@ def container(spec: dict[str, Any]) -> dict[str, Any]:
     for kind in ("readiness", "liveness", "startup"):
         if kind in spec["probes"]:
             result[f"{kind}Probe"] = _probe(spec["probes"][kind])
+    if spec.get("security"):
+        result["securityContext"] = container_security(spec["security"])
+    mounts = volume_mounts(spec)
+    if mounts:
+        result["volumeMounts"] = mounts
     return result
 
 
@@ -150,13 +224,13 @@ def deployment(spec: dict[str, Any], namespace: str) -> dict[str, Any]:
         "selector": {"matchLabels": selector_labels(spec["name"])},
         "template": {
             "metadata": {"labels": app_labels(spec)},
-            "spec": {"containers": [container(spec)]},
+            "spec": pod_spec(spec, container(spec)),
         },
     }
     if spec.get("replicas") is not None:
         body = {"replicas": spec["replicas"], **body}
-    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": _meta(spec, namespace, spec["name"]),
-            "spec": body}
+    meta = _meta(spec, namespace, spec["name"], annotations=dict(sorted((spec.get("annotations") or {}).items())))
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta, "spec": body}
 
 
 def service(spec: dict[str, Any], namespace: str) -> dict[str, Any]:
@@ -220,8 +294,25 @@ def ingresses(spec: dict[str, Any], namespace: str) -> list[dict[str, Any]]:
     return result
 
 
+def claims(spec: dict[str, Any], namespace: str) -> list[dict[str, Any]]:
+    """The app's PersistentVolumeClaims. Their size can grow later; class and access mode are fixed."""
+    result = []
+    for volume in spec.get("volumes", []):
+        body: dict[str, Any] = {"accessModes": [volume["access_mode"]],
+                                "resources": {"requests": {"storage": volume["size"]}}}
+        if volume["storage_class"] is not None:
+            body["storageClassName"] = volume["storage_class"]
+        meta = _meta(spec, namespace, claim_name(spec["name"], volume["name"]))
+        # The version label would change on every release; a claim outlives them.
+        meta["labels"] = {k: v for k, v in meta["labels"].items() if k != VERSION_LABEL}
+        result.append({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": meta, "spec": body})
+    return result
+
+
 def app_manifests(spec: dict[str, Any], namespace: str) -> list[dict[str, Any]]:
-    return [deployment(spec, namespace), service(spec, namespace), *ingresses(spec, namespace)]
+    """Every object the app declares, claims first (the pods mount them)."""
+    return [*claims(spec, namespace), deployment(spec, namespace), service(spec, namespace),
+            *ingresses(spec, namespace)]
 
 
 def namespace_manifest(name: str) -> dict[str, Any]:

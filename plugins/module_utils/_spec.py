@@ -279,8 +279,110 @@ def check_namespace(namespace: Any) -> str:
     return namespace
 
 
+ACCESS_MODES = ("ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany", "ReadOnlyMany")
+VOLUME_KEYS = {"name", "path", "size", "storage_class", "access_mode", "read_only"}
+TMP_VOLUME = "tmp"
+SECURITY_DEFAULTS: dict[str, Any] = {
+    "run_as_non_root": True,
+    "read_only_root_filesystem": True,
+    "allow_privilege_escalation": False,
+    "privileged": False,
+    "writable_tmp": True,
+    "run_as_user": None,
+    "run_as_group": None,
+    "fs_group": None,
+}
+
+
+def check_volumes(app: str, volumes: Any) -> list[dict[str, Any]]:
+    """PersistentVolumeClaims mounted at a path: ``{name, path, size}``, optionally a class and access mode."""
+    if volumes is None:
+        return []
+    if not isinstance(volumes, list):
+        raise fail(app, "volumes", "must be a list such as [{name: files, path: /app/files, size: 1Gi}]")
+    out: list[dict[str, Any]] = []
+    names: set[str] = set()
+    paths: set[str] = set()
+    for index, volume in enumerate(volumes):
+        field = f"volumes[{index}]"
+        if not isinstance(volume, Mapping):
+            raise fail(app, field, "must be a mapping with name, path and size")
+        unknown = set(volume) - VOLUME_KEYS
+        if unknown:
+            raise fail(app, field, f"unknown keys: {', '.join(sorted(map(str, unknown)))}; known: "
+                       f"{', '.join(sorted(VOLUME_KEYS))}")
+        name = volume.get("name")
+        if not isinstance(name, str) or not DNS1123_LABEL.match(name) or len(f"{app}-{name}") > 63:
+            raise fail(app, f"{field}.name", f"{name!r} must be a DNS-1123 label, short enough that "
+                       f"{app}-<name> is at most 63 characters")
+        if name == TMP_VOLUME:
+            raise fail(app, f"{field}.name", "tmp is the app's writable /tmp; choose another name")
+        if name in names:
+            raise fail(app, f"{field}.name", f"volume {name} is declared twice")
+        path = volume.get("path")
+        if not path:
+            raise fail(app, f"{field}.path", "missing: give the absolute path to mount the volume at, such as /app/files")
+        path = str(path)
+        if not path.startswith("/") or path == "/" or any(c.isspace() for c in path) or "/../" in f"{path}/":
+            raise fail(app, f"{field}.path", f"{path!r} must be an absolute path below / such as /app/files")
+        path = path.rstrip("/")
+        if path in paths:
+            raise fail(app, f"{field}.path", f"{path} is mounted twice")
+        if volume.get("size") is None:
+            raise fail(app, f"{field}.size", "missing: give the claim's size, such as 1Gi")
+        size = canonical_quantity(volume["size"], app, f"{field}.size")
+        if quantity_value(size) <= 0:
+            raise fail(app, f"{field}.size", f"{size} must be above zero")
+        mode = volume.get("access_mode") or "ReadWriteOnce"
+        if mode not in ACCESS_MODES:
+            raise fail(app, f"{field}.access_mode", f"{mode!r} is not one of {', '.join(ACCESS_MODES)}")
+        storage_class = volume.get("storage_class")
+        if storage_class is not None and not is_subdomain(str(storage_class)):
+            raise fail(app, f"{field}.storage_class", f"{storage_class!r} is not a StorageClass name")
+        names.add(name)
+        paths.add(path)
+        out.append({"name": name, "path": path, "size": size, "access_mode": mode,
+                    "storage_class": None if storage_class is None else str(storage_class),
+                    "read_only": bool(volume.get("read_only", False))})
+    return sorted(out, key=lambda v: v["name"])
+
+
+def check_security(app: str, security: Any) -> dict[str, Any]:
+    """The pod's and container's security settings, safe unless the app says otherwise."""
+    given = {} if security is None else security
+    if not isinstance(given, Mapping):
+        raise fail(app, "security", "must be a mapping such as {run_as_user: 1000}")
+    unknown = set(given) - set(SECURITY_DEFAULTS)
+    if unknown:
+        raise fail(app, "security", f"unknown keys: {', '.join(sorted(map(str, unknown)))}; known: "
+                   f"{', '.join(sorted(SECURITY_DEFAULTS))}")
+    out = dict(SECURITY_DEFAULTS)
+    for key, value in given.items():
+        if value is None:
+            continue
+        if key in ("run_as_user", "run_as_group", "fs_group"):
+            out[key] = check_int(app, f"security.{key}", value, 0, 2147483647)
+        elif not isinstance(value, bool):
+            raise fail(app, f"security.{key}", f"{value!r} must be true or false")
+        else:
+            out[key] = value
+    if out["privileged"] and "allow_privilege_escalation" not in given:
+        # The API refuses a privileged container that may not escalate.
+        out["allow_privilege_escalation"] = True
+    if out["privileged"] and not out["allow_privilege_escalation"]:
+        raise fail(app, "security.allow_privilege_escalation", "a privileged container always may escalate; "
+                   "set it to true or drop privileged")
+    if out["run_as_non_root"] and out["run_as_user"] == 0:
+        raise fail(app, "security.run_as_user", "0 is root, but run_as_non_root is true")
+    return out
+
+
 def normalize_app(params: Mapping[str, Any]) -> dict[str, Any]:
-    """Validate a whole app and return the normalized spec the builders use."""
+    """Validate a whole app and return the normalized spec the builders use.
+
+    ``replicas`` is None when the app does not declare it, or declares
+    ``autoscale``: then it is not sent, so whoever owns it keeps it.
+    """
     name = check_name(params.get("name"))
     image, version = split_image(name, str(params.get("image") or ""), params.get("version"))
     replicas = params.get("replicas")
@@ -290,11 +392,24 @@ def normalize_app(params: Mapping[str, Any]) -> dict[str, Any]:
         "image": image,
         "version": version,
         "port": check_int(name, "port", params.get("port", 8080), 1, 65535),
-        "replicas": check_int(name, "replicas", 1 if replicas is None else replicas, 0),
+        "replicas": None if replicas is None else check_int(name, "replicas", replicas, 0),
         "env": env,
         "secrets": secrets,
         "resources": check_resources(name, params.get("resources")),
         "probes": check_probes(name, params.get("probes")),
         "labels": check_labels(name, params.get("labels")),
         "routes": check_routes(name, params.get("routes"), params.get("tls_issuer")),
+        "volumes": _volumes_beside_tmp(name, params),
+        "security": check_security(name, params.get("security")),
     }
+
+
+def _volumes_beside_tmp(name: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+    volumes = check_volumes(name, params.get("volumes"))
+    security = params.get("security") or {}
+    writable_tmp = security.get("writable_tmp", True) if isinstance(security, Mapping) else True
+    for index, volume in enumerate(volumes):
+        if writable_tmp is not False and volume["path"] == "/tmp":
+            raise fail(name, f"volumes[{index}].path", "/tmp is already the app's writable emptyDir; set "
+                       "security.writable_tmp: false to mount a volume there")
+    return volumes

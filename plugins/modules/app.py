@@ -72,8 +72,96 @@ options:
   replicas:
     description:
       - Number of pods, 0 or more.
+      - When it is not given, or O(autoscale) is, the Deployment's replica count is not sent, so whoever set it
+        (the autoscaler, M(skipper.platform.app_scale)) keeps it; a new Deployment starts with 1 pod.
+      - When it is given for an app that M(skipper.platform.app_scale) scaled by hand to another count, the run fails
+        naming that field manager. Drop O(replicas) to keep the hand-set count, or set O(force=true) to apply it.
+      - Dropping O(replicas) from a later run of an app that declared it resets the Deployment to 1 pod unless
+        something else (an autoscaler, M(skipper.platform.app_scale)) owns the count.
     type: int
-    default: 1
+  autoscale:
+    description:
+      - "Let a HorizontalPodAutoscaler (C(autoscaling/v2), named after the app) set the replicas, as
+        C({min, max, cpu, memory}): bounds and target utilisation in percent of the requests (give at least one of
+        C(cpu) and C(memory), and set the matching O(resources) requests)."
+      - Removing O(autoscale) deletes the autoscaler, unless M(skipper.platform.app_autoscale) made it.
+    type: dict
+    version_added: 0.2.0
+  links:
+    description:
+      - "Other apps this app talks to. Each C({app, namespace, public, name}) becomes an environment variable,
+        C(<APP>_URL) by default (upper case, dashes as underscores), holding
+        C(http://<app>.<namespace>.svc.cluster.local:<port>) or, with C(public=true), the app's first public URL."
+      - The linked app must exist. The variable names are recorded in the annotation C(skipper.platform/links) on
+        the Deployment, so dropping a link removes exactly its variable.
+    type: list
+    elements: dict
+    version_added: 0.2.0
+  volumes:
+    description:
+      - "Persistent volumes, each C({name, path, size}) and optionally C(storage_class), C(access_mode)
+        (default V(ReadWriteOnce)) and C(read_only): a PersistentVolumeClaim named C(<app>-<name>), mounted at
+        C(path)."
+      - A claim is never deleted because a volume was dropped from this list or the app was removed, unless
+        O(delete_volumes=true); a warning names each claim that is kept.
+    type: list
+    elements: dict
+    version_added: 0.2.0
+  delete_volumes:
+    description:
+      - Delete the claims of volumes that are no longer declared (and, with O(state=absent), all the app's claims).
+        Their data is lost. Check mode lists the claims that would go.
+    type: bool
+    default: false
+    version_added: 0.2.0
+  cron:
+    description:
+      - "Scheduled jobs, each C({name, schedule, command}) and optionally C(timezone), C(suspend),
+        C(concurrency_policy) (default V(Forbid)) and history limits: a CronJob named C(<app>-<name>) running the
+        app's image with its environment and secrets. See M(skipper.platform.cron) for every key."
+      - When given (even as an empty list), the app's CronJobs that are no longer listed are deleted, except those
+        made by M(skipper.platform.cron). When not given, the app's CronJobs are left alone.
+    type: list
+    elements: dict
+    version_added: 0.2.0
+  security:
+    description:
+      - "The pods' security settings: C(run_as_non_root) (default V(true)), C(read_only_root_filesystem)
+        (default V(true)), C(allow_privilege_escalation) (default V(false)), C(privileged) (default V(false)),
+        C(writable_tmp) (default V(true): an emptyDir at C(/tmp)), C(run_as_user), C(run_as_group), C(fs_group)."
+      - The defaults pass the default policy and the C(restricted) Pod Security level; all capabilities are
+        dropped unless C(privileged=true). An image that runs as root needs C(run_as_user) or
+        C(run_as_non_root=false).
+    type: dict
+    version_added: 0.2.0
+  policy:
+    description:
+      - "The policy the app's rendered objects must pass before anything is written, as C({rules, allowed_registries}):
+        C(rules) maps a rule name to V(error), V(warning) or V(off); see M(skipper.platform.policy_check) for the
+        rules and their defaults."
+      - An error stops the run with nothing changed; a warning is reported as an Ansible warning.
+    type: dict
+    version_added: 0.2.0
+  production:
+    description:
+      - The app runs in production, for the policy rule C(min-replicas-production).
+    type: bool
+    default: false
+    version_added: 0.2.0
+  rollback_on_failure:
+    description:
+      - When this run's rollout fails, restore the previous revision, wait for it, and fail reporting
+        C(rollout.status=rolled_back) with the reasons.
+    type: bool
+    default: false
+    version_added: 0.2.0
+  unlink:
+    description:
+      - With O(state=absent), also remove the link variables other apps hold to this app. Without it, such apps are
+        named in a warning.
+    type: bool
+    default: false
+    version_added: 0.2.0
   env:
     description:
       - Environment variables, as a mapping of name to value. Kept in name order.
@@ -258,7 +346,9 @@ app:
       returned: when state is present
       sample: [https://shop.example.com/]
     rollout:
-      description: The rollout's outcome, V(succeeded), V(failed) or V(not_waited), with a message.
+      description:
+        - The rollout's outcome, V(succeeded), V(failed), V(rolled_back) (with O(rollback_on_failure), and C(restored)
+          naming the revision and version restored) or V(not_waited), with a message.
       type: dict
       returned: when state is present or restarted
       sample: {status: succeeded, message: all replicas updated and available}
@@ -295,7 +385,17 @@ def main() -> None:
             image={"type": "str"},
             version={"type": "str"},
             port={"type": "int", "default": 8080},
-            replicas={"type": "int", "default": 1},
+            replicas={"type": "int"},
+            autoscale={"type": "dict"},
+            links={"type": "list", "elements": "dict"},
+            volumes={"type": "list", "elements": "dict"},
+            delete_volumes={"type": "bool", "default": False},
+            cron={"type": "list", "elements": "dict"},
+            security={"type": "dict"},
+            policy={"type": "dict"},
+            production={"type": "bool", "default": False},
+            rollback_on_failure={"type": "bool", "default": False},
+            unlink={"type": "bool", "default": False},
             env={"type": "dict"},
             secrets={"type": "dict", "no_log": False},  # names of Secrets and keys, never values
             resources={"type": "dict"},

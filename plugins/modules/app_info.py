@@ -165,8 +165,38 @@ apps:
           C(active) is true (the API shows 0 then); while it is false (the autoscaler cannot read its metrics, say),
           C(inactive_reason) gives the condition's reason and message.
         - Null when there is none or the API is unavailable (see RV(unavailable)).
+        - C(utilization) is the autoscaler's last reading of each resource it scales on, in percent of the pods'
+          requests.
       type: dict
-      sample: {name: web, min: 2, max: 6, current: 3, desired: 4, active: true, inactive_reason: null}
+      sample: {name: web, min: 2, max: 6, current: 3, desired: 4, active: true, inactive_reason: null,
+               utilization: {cpu: 81}}
+      version_added: 0.2.0
+    revisions:
+      description:
+        - The revisions the Deployment keeps (three), newest first, with the version and image of each, when it was
+          made, and which is current. These are what M(skipper.platform.app_rollback) can go back to.
+        - Null when ReplicaSets cannot be read (see RV(unavailable)).
+      type: list
+      elements: dict
+      sample: [{revision: 4, version: 1.4.2, image: "registry.example.com/shop/web:1.4.2",
+                created: "2026-11-25T21:40:00Z", current: true}]
+      version_added: 0.2.0
+    volumes:
+      description:
+        - The PersistentVolumeClaims the pods mount, with the mount path, and the claim's size and phase (null when
+          claims cannot be read).
+      type: list
+      elements: dict
+      sample: [{claim: web-files, path: /app/files, size: 1Gi, phase: Bound}]
+      version_added: 0.2.0
+    links:
+      description:
+        - C(out) lists the app's link variables (declared in O(skipper.platform.app#module:links) or added by
+          M(skipper.platform.app_link)) and their URLs. C(in) lists the apps of the namespace whose link variables
+          point at this app's Service.
+      type: dict
+      sample: {out: [{name: API_URL, url: "http://api.shop-prod.svc.cluster.local:8080"}],
+               in: [{app: admin, namespace: shop-prod, name: WEB_URL}]}
       version_added: 0.2.0
 unavailable:
   description:

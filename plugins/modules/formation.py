@@ -47,7 +47,8 @@ options:
   apps:
     description:
       - The apps, as a mapping of app name to the app's keys, which are the options of M(skipper.platform.app)
-        C(image), C(version), C(port), C(replicas), C(env), C(secrets), C(resources), C(probes), C(labels), C(routes).
+        C(image), C(version), C(port), C(replicas), C(env), C(secrets), C(resources), C(probes), C(labels), C(routes),
+        C(autoscale), C(links), C(volumes), C(cron), C(security), C(rollback_on_failure).
       - An unknown key fails, naming the closest known one.
       - A route without C(host) gets C(<app>.<environment>.<domain>), or C(<app>.<domain>) when O(production=true).
     type: dict
@@ -77,8 +78,22 @@ options:
   instances:
     description:
       - "The environment's bounds on every app's replicas, as C({min, max}). An app outside them fails before any
-        write."
+        write. For an app with C(autoscale) its C(min) and C(max) must lie within them."
     type: dict
+  policy:
+    description:
+      - The formation's policy, checked on every app's rendered objects before any write, as
+        M(skipper.platform.app) takes it (C(rules) and C(allowed_registries)); see M(skipper.platform.policy_check)
+        for the rules and their default levels. Production formations also check C(min-replicas-production).
+    type: dict
+    version_added: 0.2.0
+  delete_volumes:
+    description:
+      - Delete the PersistentVolumeClaims of volumes that an app no longer declares (their data goes with them).
+        Without it they are kept and named in a warning.
+    type: bool
+    default: false
+    version_added: 0.2.0
   prune:
     description:
       - Remove the apps of this formation that are no longer in O(apps). Without it they are left running and named in
@@ -213,6 +228,8 @@ def main() -> None:
             domain={"type": "str"},
             production={"type": "bool", "default": False},
             instances={"type": "dict"},
+            policy={"type": "dict"},
+            delete_volumes={"type": "bool", "default": False},
             prune={"type": "bool", "default": False},
             confirm_production_delete={"type": "bool", "default": False},
             create_namespace={"type": "bool", "default": False},

@@ -184,6 +184,8 @@ def hpa(name: str, target: str, spec: dict[str, Any] | None = None, status: dict
 
 
 ACTIVE = {"type": "ScalingActive", "status": "True", "reason": "ValidMetricFound"}
+CPU_READING = {"type": "Resource", "resource": {"name": "cpu", "current": {"averageUtilization": 81,
+                                                                         "averageValue": "81m"}}}
 NO_METRICS = {"type": "ScalingActive", "status": "False", "reason": "FailedGetResourceMetric",
               "message": "the HPA was unable to compute the replica count"}
 
@@ -192,19 +194,22 @@ NO_METRICS = {"type": "ScalingActive", "status": "False", "reason": "FailedGetRe
     ("autoscalers", "expected"),
     [
         pytest.param([hpa("api", "api"),
-                      hpa("web", "web", {"minReplicas": 2}, {"currentReplicas": 3, "desiredReplicas": 4, "conditions": [ACTIVE]})],
-                     {"name": "web", "min": 2, "max": 6, "current": 3, "desired": 4, "active": True, "inactive_reason": None},
+                      hpa("web", "web", {"minReplicas": 2}, {"currentReplicas": 3, "desiredReplicas": 4, "conditions": [ACTIVE],
+                                                             "currentMetrics": [CPU_READING]})],
+                     {"name": "web", "min": 2, "max": 6, "current": 3, "desired": 4, "active": True, "inactive_reason": None,
+                      "utilization": {"cpu": 81}},
                      id="scaling-up"),
         # As the API returns it right after its creation: desired 0 before any run is no answer either.
         pytest.param([hpa("web", "web", status={"desiredReplicas": 0})],
                      {"name": "web", "min": 1, "max": 6, "current": None, "desired": None, "active": None,
-                      "inactive_reason": None},
+                      "inactive_reason": None, "utilization": {}},
                      id="not-run-yet-min-defaults-to-1"),
         # What the local cluster's autoscaler says without a metrics API: desired 0 is no answer.
         pytest.param([hpa("web", "web", {"minReplicas": 2}, {"currentReplicas": 2, "desiredReplicas": 0,
                                                              "conditions": [NO_METRICS]})],
                      {"name": "web", "min": 2, "max": 6, "current": 2, "desired": None, "active": False,
-                      "inactive_reason": "FailedGetResourceMetric: the HPA was unable to compute the replica count"},
+                      "inactive_reason": "FailedGetResourceMetric: the HPA was unable to compute the replica count",
+                      "utilization": {}},
                      id="cannot-read-metrics"),
         pytest.param([hpa("web", "web-canary")], None, id="same-name-other-target"),
         pytest.param([hpa("web-hpa", "web")], None, id="other-name"),
@@ -291,3 +296,46 @@ def test_read_apps_fails_on_other_errors_of_optional_reads(status: int) -> None:
 def test_read_apps_refuses_a_formation_that_is_no_label_value(formation: Any) -> None:
     with pytest.raises(ValidationError, match="formation .*must be a label value"):
         _info.read_apps(FakeService(), "shop", None, formation)
+
+
+def _rs(revision: int, version: str, owner: str = "uid-web") -> dict[str, Any]:
+    return {"metadata": {"name": f"web-{revision}", "creationTimestamp": f"2026-11-2{revision}T00:00:00Z",
+                         "annotations": {"deployment.kubernetes.io/revision": str(revision)},
+                         "ownerReferences": [{"kind": "Deployment", "name": "web", "uid": owner}]},
+            "spec": {"template": {"metadata": {"labels": {"app.kubernetes.io/version": version}},
+                                  "spec": {"containers": [{"name": "app", "image": f"web:{version}"}]}}}}
+
+
+def test_revisions_are_the_deployments_own_newest_first() -> None:
+    live = {"metadata": {"name": "web", "uid": "uid-web", "annotations": {"deployment.kubernetes.io/revision": "3"}}}
+    revisions = _report.revisions_of(live, [_rs(2, "1.1"), _rs(3, "1.2"), _rs(1, "1.0"), _rs(4, "9", owner="other")])
+    assert revisions == [
+        {"revision": 3, "version": "1.2", "image": "web:1.2", "created": "2026-11-23T00:00:00Z", "current": True},
+        {"revision": 2, "version": "1.1", "image": "web:1.1", "created": "2026-11-22T00:00:00Z", "current": False},
+        {"revision": 1, "version": "1.0", "image": "web:1.0", "created": "2026-11-21T00:00:00Z", "current": False},
+    ]
+    assert _report.revisions_of(live, None) is None
+
+
+def test_volumes_and_links_are_read_back() -> None:
+    live = {"metadata": {"name": "web", "namespace": "shop", "annotations": {
+                "skipper.platform/links": '["API_URL"]', "link.skipper.platform/SEARCH_URL": "search.shop"}},
+            "spec": {"template": {"spec": {
+                "containers": [{"name": "app", "env": [{"name": "API_URL", "value": "http://api.shop.svc.cluster.local:80"},
+                                                       {"name": "SEARCH_URL", "value": "http://search.shop.svc.cluster.local:9"},
+                                                       {"name": "OTHER", "value": "x"}],
+                                "volumeMounts": [{"name": "data-files", "mountPath": "/files"},
+                                                 {"name": "tmp", "mountPath": "/tmp"}]}],
+                "volumes": [{"name": "data-files", "persistentVolumeClaim": {"claimName": "web-files"}},
+                            {"name": "tmp", "emptyDir": {}}]}}}}
+    claim = {"metadata": {"name": "web-files"}, "spec": {"resources": {"requests": {"storage": "1Gi"}}},
+             "status": {"phase": "Pending"}}
+    assert _report.volumes_of(live, [claim]) == [{"claim": "web-files", "path": "/files", "size": "1Gi", "phase": "Pending"}]
+    assert _report.volumes_of(live, None) == [{"claim": "web-files", "path": "/files", "size": None, "phase": None}]
+    admin = {"metadata": {"name": "admin", "namespace": "shop", "annotations": {"skipper.platform/links": '["WEB_URL"]'}},
+             "spec": {"template": {"spec": {"containers": [{"name": "app", "env": [
+                 {"name": "WEB_URL", "value": "http://web.shop.svc.cluster.local:8080"}]}]}}}}
+    links = _report.links_of(live, [live, admin])
+    assert links == {"out": [{"name": "API_URL", "url": "http://api.shop.svc.cluster.local:80"},
+                             {"name": "SEARCH_URL", "url": "http://search.shop.svc.cluster.local:9"}],
+                     "in": [{"app": "admin", "namespace": "shop", "name": "WEB_URL"}]}

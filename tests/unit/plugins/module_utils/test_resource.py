@@ -106,7 +106,9 @@ def walk(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
 def test_no_manifest_sends_null_or_empty_values(app: dict[str, Any]) -> None:
     # Server-side apply would take an empty list or map as "own this field, empty".
     for manifest in _resource.app_manifests(app, "shop-prod"):
-        empty = [path for path, value in walk(manifest) if value is None or value in ({}, [], "")]
+        # An emptyDir is the one empty map that means something: the /tmp volume's source.
+        empty = [path for path, value in walk(manifest)
+                 if (value is None or value in ({}, [], "")) and not path.endswith(".emptyDir")]
         assert empty == [], f"{manifest['kind']} {manifest['metadata']['name']}"
 
 
@@ -114,7 +116,16 @@ def test_minimal_app_is_a_deployment_and_a_service() -> None:
     manifests = _resource.app_manifests(minimal(), "default")
     assert [m["kind"] for m in manifests] == ["Deployment", "Service"]
     container = manifests[0]["spec"]["template"]["spec"]["containers"][0]
-    assert set(container) == {"name", "image", "ports"}
+    assert set(container) == {"name", "image", "ports", "envFrom", "securityContext", "volumeMounts"}
+    assert container["envFrom"] == [{"secretRef": {"name": "web-secrets", "optional": True}}]
+    assert container["securityContext"] == {
+        "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}, "privileged": False,
+        "readOnlyRootFilesystem": True, "runAsNonRoot": True}
+    assert container["volumeMounts"] == [{"name": "tmp", "mountPath": "/tmp"}]
+    pod = manifests[0]["spec"]["template"]["spec"]
+    assert pod["volumes"] == [{"name": "tmp", "emptyDir": {}}]
+    assert pod["securityContext"] == {"seccompProfile": {"type": "RuntimeDefault"}}
+    assert "replicas" not in manifests[0]["spec"]
     assert manifests[1]["spec"] == {
         "type": "ClusterIP",
         "selector": {"app.kubernetes.io/name": "web", "app.kubernetes.io/instance": "web"},

@@ -208,3 +208,52 @@ def test_restart_refuses_a_foreign_deployment(svc: FakeService) -> None:
     with pytest.raises(ValidationError):
         _app.run(svc, params(state="restarted"), check_mode=False)  # type: ignore[arg-type]
     assert svc.writes() == []
+
+
+def test_a_dropped_volume_keeps_its_claim_unless_told(svc: FakeService) -> None:
+    volumes = [{"name": "files", "path": "/app/files", "size": "1Gi"}]
+    first = _app.run(svc, params(volumes=volumes), check_mode=False)  # type: ignore[arg-type]
+    assert {"kind": "PersistentVolumeClaim", "namespace": "shop", "name": "web-files", "action": "created"} in first["objects"]
+    kept = _app.run(svc, params(), check_mode=False)  # type: ignore[arg-type]
+    assert ("PersistentVolumeClaim", "shop", "web-files") in svc.objects
+    assert any("web-files is no longer declared but is kept" in w for w in kept["warnings"])
+    check = _app.run(svc, params(delete_volumes=True), check_mode=True)  # type: ignore[arg-type]
+    assert {"kind": "PersistentVolumeClaim", "namespace": "shop", "name": "web-files", "action": "deleted"} in check["objects"]
+    assert ("PersistentVolumeClaim", "shop", "web-files") in svc.objects
+    _app.run(svc, params(delete_volumes=True), check_mode=False)  # type: ignore[arg-type]
+    assert ("PersistentVolumeClaim", "shop", "web-files") not in svc.objects
+
+
+def test_absent_keeps_claims_unless_told(svc: FakeService) -> None:
+    _app.run(svc, params(volumes=[{"name": "files", "path": "/app/files", "size": "1Gi"}]), check_mode=False)  # type: ignore[arg-type]
+    gone = _app.run(svc, params(state="absent"), check_mode=False)  # type: ignore[arg-type]
+    assert ("Deployment", "shop", "web") not in svc.objects
+    assert ("PersistentVolumeClaim", "shop", "web-files") in svc.objects
+    assert any("web-files is kept" in w for w in gone["warnings"])
+    _app.run(svc, params(state="absent", delete_volumes=True), check_mode=False)  # type: ignore[arg-type]
+    assert ("PersistentVolumeClaim", "shop", "web-files") not in svc.objects
+
+
+def test_replicas_are_sent_only_when_declared(svc: FakeService) -> None:
+    plan = _app.plan_app(svc, params(replicas=None))  # type: ignore[arg-type]
+    _app.execute(svc, plan)  # type: ignore[arg-type]
+    assert "replicas" not in svc.objects[("Deployment", "shop", "web")]["spec"]
+
+
+def test_objects_an_imperative_module_made_are_not_pruned(svc: FakeService) -> None:
+    _app.run(svc, params(), check_mode=False)  # type: ignore[arg-type]
+    labels = {res.MANAGED_BY_LABEL: res.MANAGER, res.NAME_LABEL: "web", res.INSTANCE_LABEL: "web"}
+    svc.put({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+             "metadata": {"name": "web", "namespace": "shop", "labels": labels,
+                          "annotations": {res.DECLARED_BY_ANNOTATION: "app_autoscale"}}, "spec": {}})
+    svc.put({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+             "metadata": {"name": "web-old", "namespace": "shop", "labels": labels}, "spec": {}})
+    plan = _app.plan_app(svc, params())  # type: ignore[arg-type]
+    deleted = [o["name"] for o in plan.objects if o["action"] == "deleted"]
+    assert deleted == ["web-old"]
+
+
+def test_a_forbidden_list_of_an_undeclared_kind_is_a_warning(svc: FakeService) -> None:
+    svc.fail[("list", "CronJob")] = FORBIDDEN
+    plan = _app.plan_app(svc, params())  # type: ignore[arg-type]
+    assert any("cannot list cronjobs" in w for w in plan.warnings)

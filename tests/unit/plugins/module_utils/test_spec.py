@@ -89,6 +89,8 @@ def test_normalize_app_returns_the_spec_the_builders_use() -> None:
             {"host": "shop.example.com", "path": "/", "tls": True, "issuer": "letsencrypt"},
             {"host": "shop.example.com", "path": "/api", "tls": False, "issuer": None},
         ],
+        "volumes": [],
+        "security": _spec.SECURITY_DEFAULTS,
     }
 
 
@@ -180,3 +182,68 @@ def test_namespace_must_be_a_dns_label(namespace: str) -> None:
     with pytest.raises(ValidationError) as caught:
         _spec.check_namespace(namespace)
     assert "must be a DNS-1123 label" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("volumes", "field", "reason"),
+    [
+        pytest.param([{"name": "files", "size": "1Gi"}], "volumes[0].path", "missing", id="no-path"),
+        pytest.param([{"name": "files", "path": "app/files", "size": "1Gi"}], "volumes[0].path", "absolute",
+                     id="relative-path"),
+        pytest.param([{"name": "files", "path": "/app/files", "size": "1 GB"}], "volumes[0].size",
+                     "not a Kubernetes quantity", id="malformed-size"),
+        pytest.param([{"name": "files", "path": "/app/files"}], "volumes[0].size", "missing", id="no-size"),
+        pytest.param([{"name": "files", "path": "/app/files", "size": "0"}], "volumes[0].size", "above zero",
+                     id="zero-size"),
+        pytest.param([{"name": "Files", "path": "/f", "size": "1Gi"}], "volumes[0].name", "DNS-1123", id="bad-name"),
+        pytest.param([{"name": "tmp", "path": "/f", "size": "1Gi"}], "volumes[0].name", "writable /tmp",
+                     id="tmp-name"),
+        pytest.param([{"name": "a", "path": "/tmp", "size": "1Gi"}], "volumes[0].path", "writable emptyDir",
+                     id="tmp-path"),
+        pytest.param([{"name": "a", "path": "/f", "size": "1Gi"}, {"name": "b", "path": "/f/", "size": "1Gi"}],
+                     "volumes[1].path", "mounted twice", id="same-path"),
+        pytest.param([{"name": "a", "path": "/f", "size": "1Gi", "mode": "rw"}], "volumes[0]", "unknown keys: mode",
+                     id="unknown-key"),
+        pytest.param([{"name": "a", "path": "/f", "size": "1Gi", "access_mode": "RWO"}], "volumes[0].access_mode",
+                     "not one of", id="bad-mode"),
+    ],
+)
+def test_bad_volumes_name_the_field(volumes: list[dict[str, Any]], field: str, reason: str) -> None:
+    with pytest.raises(ValidationError) as exc:
+        _spec.normalize_app(app(volumes=volumes))
+    assert exc.value.details["field"] == field
+    assert reason in exc.value.message
+    assert exc.value.message.startswith(f"app web: {field}: ")
+
+
+def test_volumes_are_normalized() -> None:
+    spec = _spec.normalize_app(app(volumes=[{"name": "files", "path": "/app/files/", "size": "1024Mi",
+                                             "storage_class": "fast"}], security={"writable_tmp": False}))
+    assert spec["volumes"] == [{"name": "files", "path": "/app/files", "size": "1Gi", "access_mode": "ReadWriteOnce",
+                                "storage_class": "fast", "read_only": False}]
+
+
+@pytest.mark.parametrize(
+    ("security", "field", "reason"),
+    [
+        pytest.param({"privileged": True, "allow_privilege_escalation": False}, "security.allow_privilege_escalation",
+                     "always may escalate", id="privileged-no-escalation"),
+        pytest.param({"run_as_user": 0}, "security.run_as_user", "root", id="root-user"),
+        pytest.param({"run_as_non_root": "yes"}, "security.run_as_non_root", "true or false", id="not-bool"),
+        pytest.param({"root": True}, "security", "unknown keys: root", id="unknown"),
+    ],
+)
+def test_bad_security_names_the_field(security: dict[str, Any], field: str, reason: str) -> None:
+    with pytest.raises(ValidationError) as exc:
+        _spec.normalize_app(app(security=security))
+    assert exc.value.details["field"] == field
+    assert reason in exc.value.message
+
+
+def test_privileged_may_escalate_unless_told() -> None:
+    spec = _spec.normalize_app(app(security={"privileged": True, "run_as_non_root": False}))
+    assert spec["security"]["allow_privilege_escalation"] is True
+
+
+def test_replicas_are_none_unless_declared() -> None:
+    assert _spec.normalize_app({"name": "web", "image": "web:1.0.0"})["replicas"] is None
