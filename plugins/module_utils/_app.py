@@ -28,7 +28,7 @@ from . import _features
 from . import _resource as res
 from ._diff import compare
 from ._errors import ApiError, RolloutError, SkipperError, ValidationError
-from ._report import app_summary, is_ours, owner_of, replica_counts
+from ._report import app_summary, foreign_fields, is_ours, owner_of, replica_counts
 from ._service import Service, describe
 from ._spec import check_name, check_namespace, normalize_app
 from ._waiter import rollout_state, stuck_pods, wait_until
@@ -264,6 +264,7 @@ def plan_app(svc: Service, params: dict[str, Any], known_namespace: bool | None 
     plan.deployment = deployment_live
 
     plan_objects(svc, plan, manifests, live, dry_run_now=exists)
+    _note_foreign_fields(plan, [live.get((m["kind"], m["metadata"]["name"])) for m in manifests])
     wanted = {(m["kind"], m["metadata"]["name"]) for m in manifests}
     for kind in OWNED_KINDS:
         for name, obj in sorted((owned[kind] or {}).items()):
@@ -274,6 +275,19 @@ def plan_app(svc: Service, params: dict[str, Any], known_namespace: bool | None 
             plan.record(kind, namespace, name, "deleted", compare(obj, None, None)[1], {})
             plan.writes.append(functools.partial(svc.delete, obj))
     return plan
+
+
+def _note_foreign_fields(plan: Plan, objects: list[dict[str, Any] | None]) -> None:
+    """Fields another manager set on our objects stay in force whatever the inventory says: say so."""
+    for obj in objects:
+        if not obj:
+            continue
+        for manager, paths in foreign_fields(obj).items():
+            shown = ", ".join(paths[:4]) + (f" and {len(paths) - 4} more" if len(paths) > 4 else "")
+            meta = obj["metadata"]
+            plan.note(f"app {plan.name}: {describe(obj['kind'], meta.get('namespace'), meta['name'])} has fields set by "
+                      f"{manager} that this inventory does not send ({shown}); they stay in force until removed: "
+                      "declare them in the inventory, or remove them (for example with kubectl edit)")
 
 
 def plan_removal(svc: Service, params: dict[str, Any]) -> Plan:

@@ -341,3 +341,48 @@ def owner_of(obj: dict[str, Any]) -> str:
     if managers:
         return f"no app.kubernetes.io/managed-by label; written by {', '.join(managers)}"
     return "no app.kubernetes.io/managed-by label"
+
+
+# Managers whose fields on our objects are expected: ours, and the control plane's own bookkeeping.
+EXPECTED_MANAGERS = ("skipper.platform", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-apiserver")
+
+
+def foreign_fields(obj: dict[str, Any]) -> dict[str, list[str]]:
+    """Fields of an object of ours that another field manager set (a hotfix by kubectl edit, say), by manager.
+
+    Status and subresource writes (an autoscaler's scale) are not counted.
+    """
+    out: dict[str, list[str]] = {}
+    for entry in (obj.get("metadata") or {}).get("managedFields") or []:
+        manager = str(entry.get("manager") or "")
+        if entry.get("subresource") or manager.startswith(EXPECTED_MANAGERS):
+            continue
+        paths = [p for p in _field_paths(entry.get("fieldsV1") or {}, "") if not p.startswith("status")]
+        if paths:
+            out.setdefault(manager, []).extend(paths)
+    return {m: sorted(set(p)) for m, p in sorted(out.items())}
+
+
+def _field_paths(fields: dict[str, Any], prefix: str) -> list[str]:
+    """Readable paths of the fields a managedFields entry owns: the deepest owned element of each branch."""
+    paths = []
+    for key, sub in fields.items():
+        if key == ".":
+            continue
+        if key.startswith("f:"):
+            path = f"{prefix}.{key[2:]}" if prefix else key[2:]
+        elif key.startswith("k:"):
+            try:
+                item = json.loads(key[2:])
+                path = f"{prefix}[{','.join(f'{k}={v}' for k, v in item.items())}]"
+            except ValueError:
+                path = f"{prefix}[{key[2:]}]"
+        else:
+            path = f"{prefix}[{key[2:]}]"
+        children = {k: v for k, v in (sub or {}).items() if k != "."}
+        # A list element the manager added is named by its key; otherwise the owned children are named.
+        if (key.startswith("k:") and "." in (sub or {})) or not children:
+            paths.append(path)
+        else:
+            paths.extend(_field_paths(children, path))
+    return paths

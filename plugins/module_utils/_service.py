@@ -50,6 +50,11 @@ def _wrap(op: str, what: str, exc: SkipperError) -> SkipperError:
             # before any dry run), so taking the fields over is the user's call.
             message = (f"Failed to {op} {what}: field(s) {', '.join(fields) or '?'} are managed by "
                        f"{', '.join(managers)}; set force: true to take them over")
+            if fields == [".spec.replicas"]:
+                # The hand-over between inventory and a scale by hand or by an autoscaler.
+                message = (f"Failed to {op} {what}: the replica count was last set by {', '.join(managers)}, not by "
+                           "this inventory; either drop replicas from the app (the count set by hand or by the "
+                           "autoscaler stays), or set force: true to apply the inventory's count")
     return ApiError(message, status=exc.status, reason=exc.reason, causes=exc.causes)
 
 

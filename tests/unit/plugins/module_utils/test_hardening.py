@@ -89,3 +89,20 @@ def test_a_paused_deployment_fails_at_once() -> None:
     state, why = _waiter.rollout_state(deployment)
     assert state == "failed"
     assert "paused" in why
+
+
+def _conflict(fields: list[str], manager: str) -> ApiError:
+    causes = [{"reason": "FieldManagerConflict", "message": f'conflict with "{manager}" using apps/v1', "field": f}
+              for f in fields]
+    return ApiError("Apply failed with 1 conflict", status=409, reason="Conflict", causes=causes)
+
+
+def test_a_replicas_conflict_names_the_manager_and_both_ways_out() -> None:
+    from ansible_collections.skipper.platform.plugins.module_utils._service import _wrap
+
+    message = _wrap("apply", "Deployment shop/web", _conflict([".spec.replicas"], "skipper.platform-scale")).message
+    assert "last set by skipper.platform-scale" in message
+    assert "drop replicas from the app" in message and "force: true" in message
+    other = _wrap("apply", "Deployment shop/web", _conflict([".spec.template.spec.containers[name=\"app\"].image"],
+                                                            "kubectl-edit")).message
+    assert "managed by kubectl-edit; set force: true" in other

@@ -339,3 +339,18 @@ def test_volumes_and_links_are_read_back() -> None:
     assert links == {"out": [{"name": "API_URL", "url": "http://api.shop.svc.cluster.local:80"},
                              {"name": "SEARCH_URL", "url": "http://search.shop.svc.cluster.local:9"}],
                      "in": [{"app": "admin", "namespace": "shop", "name": "WEB_URL"}]}
+
+
+def test_foreign_fields_name_the_manager_and_the_field() -> None:
+    obj = {"metadata": {"managedFields": [
+        {"manager": "skipper.platform", "operation": "Apply", "fieldsV1": {"f:spec": {"f:replicas": {}}}},
+        {"manager": "kube-controller-manager", "operation": "Update", "subresource": "status",
+         "fieldsV1": {"f:status": {"f:replicas": {}}}},
+        {"manager": "kube-controller-manager", "operation": "Update", "subresource": "scale",
+         "fieldsV1": {"f:spec": {"f:replicas": {}}}},
+        {"manager": "kubectl-edit", "operation": "Update", "fieldsV1": {"f:spec": {"f:template": {"f:spec": {
+            "f:containers": {'k:{"name":"app"}': {"f:env": {".": {}, 'k:{"name":"HOTFIX"}': {".": {}, "f:name": {},
+                                                                                    "f:value": {}}}}}}}}}},
+    ]}}
+    assert _report.foreign_fields(obj) == {
+        "kubectl-edit": ["spec.template.spec.containers[name=app].env[name=HOTFIX]"]}
