@@ -24,8 +24,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from . import _features
 from . import _resource as res
+from . import _routes
 from ._diff import compare
 from ._errors import ApiError, RolloutError, SkipperError, ValidationError
 from ._report import app_summary, foreign_fields, is_ours, owner_of, replica_counts
@@ -58,6 +58,8 @@ class Plan:
         self.new_namespace: dict[str, Any] | None = None
         self.dry_runs: list[Callable[[], Any]] = []
         self.force = False
+        # Every skipper.platform Ingress of the namespace, when read (for route conflicts).
+        self.ingresses: list[dict[str, Any]] | None = None
 
     def record(self, kind: str, namespace: str | None, name: str, action: str,
                before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> None:
@@ -201,6 +203,8 @@ def _owned_live(svc: Service, plan: Plan, kind: str, declared: bool,
         return {}
     if listed is not None and kind in listed:
         items: list[dict[str, Any]] | None = [o for o in listed[kind].values() if is_ours(o, app)]
+    elif kind == "Ingress" and plan.ingresses is not None:
+        items = [o for o in plan.ingresses if is_ours(o, app)]
     elif declared:
         items = svc.list(kind, plan.namespace, owned_selector(app))
     else:
@@ -212,8 +216,21 @@ def _owned_live(svc: Service, plan: Plan, kind: str, declared: bool,
     return {o["metadata"]["name"]: o for o in items or [] if not declared_elsewhere(o)}
 
 
+def _check_route_claims(plan: Plan, spec: dict[str, Any]) -> None:
+    """Two apps (or an app and a route group) serving one host and path: refused, naming both."""
+    if not spec["routes"] or plan.ingresses is None:
+        return
+    others = [o for o in plan.ingresses if not is_ours(o, spec["name"]) or declared_elsewhere(o)]
+    mine = [(r["host"], r["path"], f"app {spec['name']}") for r in spec["routes"]]
+    clashes = [c for c in _routes.conflicts(_routes.claims_of(others) + mine) if f"app {spec['name']}" in c]
+    if clashes:
+        raise ValidationError(f"app {spec['name']}: routes: {'; '.join(clashes)}; give each host and path one owner",
+                              app=spec["name"], field="routes")
+
+
 def plan_app(svc: Service, params: dict[str, Any], known_namespace: bool | None = None,
-             listed: Mapping[str, Mapping[str, dict[str, Any]]] | None = None) -> Plan:
+             listed: Mapping[str, Mapping[str, dict[str, Any]]] | None = None,
+             peers: Mapping[str, Mapping[str, Any]] | None = None) -> Plan:
     """Reads, ownership, policy, dry runs and comparison for ``state: present``; no writes.
 
     ``known_namespace`` is for a caller that looked the namespace up already
@@ -221,7 +238,8 @@ def plan_app(svc: Service, params: dict[str, Any], known_namespace: bool | None 
     (the dry runs are then left in ``plan.dry_runs`` for after that).
     ``listed`` is every object of the namespace of each listed kind, by kind
     and name, from one list per kind (a formation reads them once for all its
-    apps): then this app reads nothing more of those kinds.
+    apps): then this app reads nothing more of those kinds. ``peers`` are
+    the other apps of that formation (see ``_features.resolve``).
     """
     spec = normalize_app(params)
     spec["formation"] = params.get("formation")
@@ -237,7 +255,11 @@ def plan_app(svc: Service, params: dict[str, Any], known_namespace: bool | None 
     # A Deployment found proves the namespace exists, without reading it.
     exists = known_namespace if known_namespace is not None else (
         deployment_live is not None or namespace_exists(svc, plan, bool(params.get("create_namespace"))))
-    _features.resolve(svc, spec, declared, namespace, exists, plan)
+    _features.resolve(svc, spec, declared, namespace, exists, plan, peers)
+    if exists:
+        plan.ingresses = (list(listed["Ingress"].values()) if listed is not None
+                          else svc.list("Ingress", namespace, owned_selector()) if spec["routes"] else None)
+        _check_route_claims(plan, spec)
     manifests = res.app_manifests(spec, namespace) + declared.manifests(spec, namespace)
     _features.check_policy(spec, params, manifests, plan)
     if listed is not None:
@@ -425,7 +447,7 @@ def wait(svc: Service, plan: Plan, deadline: float, rollback: bool = False) -> d
 
 
 def _roll_back(svc: Service, plan: Plan, failed: dict[str, str], deadline: float) -> dict[str, str]:
-    from . import _rollback  # noqa: PLC0415 - only a failed rollout needs it
+    from . import _rollback  # here, not at the top: it builds on this module
 
     try:
         restored = _rollback.rollback(svc, plan.namespace, plan.name, None, dry_run=False)
@@ -587,3 +609,7 @@ def run(svc: Service, params: dict[str, Any], check_mode: bool) -> dict[str, Any
     if state == "restarted":
         return restart_app(svc, params, check_mode)
     return converge_app(svc, params, check_mode)
+
+
+# Last, because the features build on the runner above (its Plan and steps).
+from . import _features  # noqa: E402

@@ -13,7 +13,7 @@ claims (kept unless ``delete_volumes``) and what an imperative module made.
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from . import _resource as res
@@ -23,10 +23,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._app import Plan
     from ._service import Service
 
-try:  # the features that land with their own modules
-    from . import _autoscale, _cron, _links, _policy
-except ImportError:  # pragma: no cover - until they land
-    _autoscale = _cron = _links = _policy = None  # type: ignore[assignment]
+from . import _autoscale, _cron, _links, _policy
+from ._errors import ApiError
 
 
 
@@ -36,19 +34,18 @@ class Declared:
     def __init__(self, spec: dict[str, Any], params: dict[str, Any]) -> None:
         app = spec["name"]
         self.app = app
-        self.autoscale = _autoscale.check_autoscale(app, params.get("autoscale")) if _autoscale else None
+        self.autoscale = _autoscale.check_autoscale(app, params.get("autoscale"))
         self.cron_declared = params.get("cron") is not None
-        self.cron = _cron.check_cron(app, params.get("cron") or []) if _cron and self.cron_declared else []
-        self.links = _links.check_links(app, params.get("links") or []) if _links else []
+        self.cron = _cron.check_cron(app, params.get("cron") or []) if self.cron_declared else []
+        self.links = _links.check_links(app, params.get("links") or [], params.get("namespace"))
         self.link_env: dict[str, str] = {}
         self.delete_volumes = bool(params.get("delete_volumes"))
 
     def manifests(self, spec: dict[str, Any], namespace: str) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
-        if self.autoscale and _autoscale:
+        if self.autoscale:
             out.append(_autoscale.hpa_manifest(spec, namespace, self.autoscale))
-        if _cron:
-            out += [_cron.cronjob_manifest(spec, entry, namespace) for entry in self.cron]
+        out += [_cron.cronjob_manifest(spec, entry, namespace) for entry in self.cron]
         return out
 
     def owns(self, kind: str) -> bool:
@@ -81,56 +78,92 @@ def declare(spec: dict[str, Any], params: dict[str, Any], plan: Plan) -> Declare
     return declared
 
 
-def resolve(svc: Service, spec: dict[str, Any], declared: Declared, namespace: str, exists: bool, plan: Plan) -> None:
-    """The linked apps' URLs become environment variables (reads only)."""
-    if not declared.links or _links is None:
+def resolve(svc: Service, spec: dict[str, Any], declared: Declared, namespace: str, exists: bool, plan: Plan,
+            peers: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+    """The linked apps' URLs become environment variables (reads only).
+
+    ``peers`` are the other apps of the caller's formation, by name, with the
+    ``port`` and public ``urls`` they declare: a link to one of them needs no
+    read (it may not exist yet), and a link to an app of the same namespace
+    that is not one of them is refused.
+    """
+    if not declared.links:
         return
-    env = _links.resolve(svc, namespace, declared.links)
+    env: dict[str, str] = {}
+    remote = []
+    for index, link in enumerate(declared.links):
+        same_namespace = link.get("namespace") in (None, namespace)
+        if peers is None or not same_namespace:
+            remote.append((index, link))
+            continue
+        peer = peers.get(link["app"])
+        if peer is None:
+            raise ValidationError(f"app {spec['name']}: links[{index}].app: {link['app']} is not an app of this "
+                                  f"formation (namespace {namespace}); add it to the formation or remove the link",
+                                  app=spec["name"], field=f"links[{index}].app")
+        if link.get("public"):
+            if not peer.get("urls"):
+                raise ValidationError(f"app {spec['name']}: links[{index}].public: app {link['app']} has no route to "
+                                      "link to publicly; give it a route or link without public: true",
+                                      app=spec["name"], field=f"links[{index}].public")
+            env[link["name"]] = peer["urls"][0]
+        else:
+            env[link["name"]] = _links.internal_url(link["app"], namespace, int(peer["port"]))
+    if remote:
+        resolved = _links.resolve(svc, namespace, [link for _index, link in remote], spec["name"])
+        env.update(resolved)
     for var in env:
         if var in spec["env"] or var in spec["secrets"]:
-            raise ValidationError(f"app {spec['name']}: links: {var} is also set in env or secrets; give the link a "
-                                  "different name", app=spec["name"], field="links")
+            raise ValidationError(f"app {spec['name']}: links: {var} is also set in env or secrets; give the link "
+                                  "another name", app=spec["name"], field="links")
     spec["env"] = {**spec["env"], **env}
     declared.link_env = env
-    spec["annotations"] = {res.LINKS_ANNOTATION: json.dumps(sorted(env), separators=(",", ":"))}
+    spec["annotations"] = _links.declared_annotations(namespace, declared.links)
 
 
 def check_policy(spec: dict[str, Any], params: dict[str, Any], manifests: list[dict[str, Any]], plan: Plan) -> None:
     """The policy's errors stop the run before any write; its warnings become the run's warnings."""
-    if _policy is None:
-        return
     policy = params.get("policy") or {}
-    if not isinstance(policy, dict):
+    if not isinstance(policy, Mapping):
         raise ValidationError(f"app {spec['name']}: policy: must be a mapping with rules and allowed_registries",
                               app=spec["name"], field="policy")
     unknown = set(policy) - {"rules", "allowed_registries"}
     if unknown:
-        raise ValidationError(f"app {spec['name']}: policy: unknown keys: {', '.join(sorted(unknown))}",
-                              app=spec["name"], field="policy")
+        raise ValidationError(f"app {spec['name']}: policy: unknown keys: {', '.join(sorted(map(str, unknown)))} "
+                              "(known: rules, allowed_registries)", app=spec["name"], field="policy")
     levels = _policy.check_levels(policy.get("rules") or {})
     violations = _policy.evaluate(manifests, levels, production=bool(params.get("production")),
                                   allowed_registries=tuple(policy.get("allowed_registries") or ()))
-    errors = [v for v in violations if v["level"] == "error"]
     for violation in violations:
         if violation["level"] == "warning":
-            plan.note(_policy.format_violation(violation))
+            plan.note(f"policy: {_policy.describe(violation)}")
+    errors = [v for v in violations if v["level"] == "error"]
     if errors:
-        lines = "; ".join(_policy.format_violation(v) for v in errors)
-        raise ValidationError(f"app {spec['name']}: policy: {len(errors)} violation(s), nothing was changed: {lines}",
-                              app=spec["name"], field="policy")
+        raise ValidationError(f"app {spec['name']}: policy: {len(errors)} violation(s), so nothing was written: "
+                              + "; ".join(_policy.describe(v) for v in errors), app=spec["name"], field="policy")
 
 
 def plan_unlink(svc: Service, plan: Plan, unlink: bool) -> None:
-    """Apps that link to an app being removed: named in a note, or (``unlink``) their variable is removed."""
-    if _links is None:
-        return
-    linked = _links.linked_from(svc, None, plan.name, plan.namespace)
+    """Apps that link to an app being removed: named in a note, or (``unlink``) their variables are removed.
+
+    All namespaces are searched when the credentials may list Deployments
+    cluster-wide; otherwise the app's own namespace only.
+    """
+    try:
+        linked = _links.linked_from(svc, None, plan.name, plan.namespace)
+    except ApiError as exc:
+        if exc.status not in (401, 403):
+            raise
+        linked = _links.linked_from(svc, plan.namespace, plan.name, plan.namespace)
     if not linked:
         return
     if not unlink:
         names = ", ".join(f"{ns}/{app} ({var})" for ns, app, var in linked)
-        plan.note(f"app {plan.name}: still linked from {names}; their variables now point nowhere: set unlink: true "
+        plan.note(f"app {plan.name}: still linked from {names}; those variables now point nowhere: set unlink: true "
                   "to remove them, or remove the links")
         return
+    by_app: dict[tuple[str, str], list[str]] = {}
     for namespace, app, var in linked:
-        _links.plan_unlink(svc, plan, namespace, app, var)
+        by_app.setdefault((namespace, app), []).append(var)
+    for (namespace, app), names in sorted(by_app.items()):
+        _links.plan_unlink(svc, plan, namespace, app, names)

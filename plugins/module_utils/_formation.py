@@ -19,14 +19,14 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from . import _app
+from . import _app, _routes
 from . import _resource as res
 from ._diff import compare
 from ._errors import SkipperError, ValidationError
 from ._lease import FormationLease
 from ._report import app_summary
 from ._service import Service
-from ._spec import check_int, check_name, check_namespace
+from ._spec import check_int, check_name, check_namespace, check_routes
 
 # Read once per formation, one list per kind, instead of once per app.
 LISTED_KINDS = ("Deployment", "Service", "Ingress")
@@ -142,6 +142,7 @@ class FormationRun:
         if unknown_versions:
             raise ValidationError(f"formation {self.name}: versions: {', '.join(unknown_versions)} not in the "
                                   "formation's apps", field="versions")
+        self.check_route_claims()
         self.plans: dict[str, _app.Plan] = {}
         self.listed: dict[str, dict[str, dict[str, Any]]] | None = None
         self.outcomes: dict[str, dict[str, str]] = {}
@@ -168,6 +169,31 @@ class FormationRun:
             with ThreadPoolExecutor(max_workers=min(self.workers, len(names))) as pool:
                 list(pool.map(one, names))
         return results
+
+    def peers(self) -> dict[str, dict[str, Any]]:
+        """Each app's port and public URLs as declared, for the links between the formation's apps."""
+        out = {}
+        for name, params in self.app_params.items():
+            try:
+                routes = check_routes(name, params.get("routes"), params.get("tls_issuer"))
+            except ValidationError:
+                routes = []  # the app's own plan says what is wrong
+            out[name] = {"port": params.get("port") or 8080, "urls": res.urls(routes)}
+        return out
+
+    def check_route_claims(self) -> None:
+        """Two apps of the formation serving one host and path: refused before anything is read."""
+        claims = []
+        for name, params in self.app_params.items():
+            try:
+                claims += [(r["host"], r["path"], f"app {name}")
+                           for r in check_routes(name, params.get("routes"), params.get("tls_issuer"))]
+            except ValidationError:
+                continue
+        clashes = _routes.conflicts(claims)
+        if clashes:
+            raise ValidationError(f"formation {self.name}: routes: {'; '.join(clashes)}; give each host and path one "
+                                  "owner. Nothing was changed", field="routes")
 
     def namespace_exists(self) -> bool:
         probe = _app.Plan(self.name, self.namespace)
@@ -196,8 +222,9 @@ class FormationRun:
     def plan(self, namespace_exists: bool) -> None:
         names = list(self.app_params)
         self.listed = self.list_objects() if namespace_exists else None
+        peers = self.peers()
         self.plans.update(self._each(names, lambda n: _app.plan_app(self.svc, self.app_params[n], namespace_exists,
-                                                                    self.listed)))
+                                                                    self.listed, peers)))
         if namespace_exists:
             self._plan_pruning()
 

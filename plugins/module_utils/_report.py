@@ -280,34 +280,32 @@ def volumes_of(deployment: dict[str, Any], claims: list[dict[str, Any]] | None) 
 
 
 def links_of(deployment: dict[str, Any], deployments: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """Links out (the app's variables that point at another app) and in (other apps' variables that point here)."""
+    """Links out (the app's link variables and their URLs) and in (the apps whose links point here)."""
     meta = deployment.get("metadata") or {}
-    name, namespace = meta.get("name"), meta.get("namespace")
-    internal = f"//{name}.{namespace}.svc."
-    out = [{"name": var, "url": value} for var, value in _link_vars(deployment)]
+    me = f"{meta.get('name')}.{meta.get('namespace')}"
+    env = {e.get("name"): e.get("value") for e in main_container(deployment).get("env") or [] if "value" in e}
+    out = [{"name": var, "url": env.get(var), "app": ref} for var, ref in sorted(link_records(deployment).items())]
     into = []
     for other in deployments:
         other_meta = other.get("metadata") or {}
-        for var, value in _link_vars(other):
-            if internal in value:
+        for var, ref in sorted(link_records(other).items()):
+            if ref == me:
                 into.append({"app": other_meta.get("name"), "namespace": other_meta.get("namespace"), "name": var})
     return {"out": out, "in": into}
 
 
-def _link_vars(deployment: dict[str, Any]) -> list[tuple[str, str]]:
-    """The container's variables recorded as links in the Deployment's annotations."""
+def link_records(deployment: dict[str, Any]) -> dict[str, str]:
+    """Variable -> ``app.namespace`` from both link records on a Deployment (declared, and app_link's)."""
     annotations = (deployment.get("metadata") or {}).get("annotations") or {}
-    names: set[str] = set()
-    for key, value in annotations.items():
-        if key == res.LINKS_ANNOTATION:
-            try:
-                names.update(str(n) for n in json.loads(value))
-            except (ValueError, TypeError):
-                continue
-        elif key.startswith(res.LINK_ANNOTATION_PREFIX):
-            names.add(key[len(res.LINK_ANNOTATION_PREFIX):])
-    env = {e.get("name"): e.get("value") for e in main_container(deployment).get("env") or [] if "value" in e}
-    return sorted((n, str(env[n])) for n in names if n in env)
+    found: dict[str, str] = {}
+    for key in (res.DECLARED_LINKS_ANNOTATION, res.LINKS_ANNOTATION):
+        try:
+            record = json.loads(annotations.get(key) or "{}")
+        except ValueError:
+            continue
+        if isinstance(record, dict):
+            found.update({str(k): str(v) for k, v in record.items()})
+    return found
 
 
 def _int_or_none(value: Any) -> int | None:

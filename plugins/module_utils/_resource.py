@@ -20,10 +20,10 @@ RESTART_ANNOTATIONS = (RESTART_ANNOTATION, RESTART_ID_ANNOTATION)
 ROUTE_HOST_ANNOTATION = "skipper.platform/route-host"
 # On an object an imperative module made (app_autoscale, cron): the app's inventory does not remove it.
 DECLARED_BY_ANNOTATION = "skipper.platform/declared-by"
-# On a Deployment: the variables the app's declared links set (a JSON list of names) ...
+# On a Deployment, JSON {variable: "app.namespace"}: the links app_link added ...
 LINKS_ANNOTATION = "skipper.platform/links"
-# ... and one annotation per link app_link added (its value names the target).
-LINK_ANNOTATION_PREFIX = "link.skipper.platform/"
+# ... and those the app's inventory declares (two managers never claim one annotation).
+DECLARED_LINKS_ANNOTATION = "skipper.platform/declared-links"
 NAME_LABEL = "app.kubernetes.io/name"
 INSTANCE_LABEL = "app.kubernetes.io/instance"
 VERSION_LABEL = "app.kubernetes.io/version"

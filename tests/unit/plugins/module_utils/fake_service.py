@@ -14,10 +14,22 @@ FORBIDDEN = ApiError("403 Forbidden: not for you", status=403, reason="Forbidden
 
 
 class FakeClient:
-    """What the runners ask of the client beyond the service: nothing that talks."""
+    """What the runners ask of the client beyond the service: a cluster-wide list, and the pool's size."""
+
+    def __init__(self, service: FakeService | None = None) -> None:
+        self.service = service
 
     def pool_size(self, connections: int) -> None:
         self.connections = connections
+
+    def request(self, method: str, path: str, query: dict[str, Any] | None = None, **_kwargs: Any) -> Any:
+        """GET of a kind in all namespaces (``/apis/apps/v1/deployments``), by label selector."""
+        assert self.service is not None and method == "GET"
+        kind = next(k for k, (prefix, plural, _ns) in res.KINDS.items() if path == f"{prefix}/{plural}")
+        self.service._maybe_fail("list-all", kind)
+        wanted = dict(part.split("=", 1) for part in ((query or {}).get("labelSelector") or "").split(",") if part)
+        return {"items": [copy.deepcopy(o) for (k, _ns, _name), o in self.service.objects.items() if k == kind and
+                          all(((o["metadata"].get("labels") or {}).get(key)) == value for key, value in wanted.items())]}
 
 
 class FakeService:
@@ -29,7 +41,7 @@ class FakeService:
         self.fail: dict[tuple[str, ...], SkipperError] = {}
         self.uids = 0
         self.stall = False  # Deployments written while set never become ready
-        self.client = FakeClient()
+        self.client = FakeClient(self)
 
     # -- helpers for the tests
     def put(self, obj: dict[str, Any]) -> dict[str, Any]:

@@ -202,3 +202,39 @@ def test_instances_bound_every_app() -> None:
     with pytest.raises(ValidationError) as caught:
         _formation.app_params(formation(instances={"min": 2, "max": 4}), "web", {"version": "1.0"})
     assert caught.value.message == "app web: replicas: 1 is below the environment's minimum of 2 instances"
+
+
+def test_links_between_the_formations_apps_need_no_read_and_both_come_up_together() -> None:
+    svc = FakeService()
+    svc.put(res.namespace_manifest("shop"))
+    result = _formation.converge_formation(svc, formation(apps={  # type: ignore[arg-type]
+        "web": {"version": "1.0", "links": [{"app": "api"}, {"app": "api", "public": True, "name": "API_PUBLIC"}]},
+        "api": {"version": "2.0", "port": 9000, "routes": [{"tls": True}]}}, wait_timeout=5,
+        tls_issuer="letsencrypt"), False)
+    assert result["changed"]
+    env = svc.objects[("Deployment", "shop", "web")]["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert {"name": "API_URL", "value": "http://api.shop.svc.cluster.local:9000"} in env
+    assert {"name": "API_PUBLIC", "value": "https://api.dev.shop.localtest/"} in env
+    annotations = svc.objects[("Deployment", "shop", "web")]["metadata"]["annotations"]
+    assert annotations["skipper.platform/declared-links"] == '{"API_PUBLIC":"api.shop","API_URL":"api.shop"}'
+
+
+def test_a_link_to_an_app_outside_the_formation_is_refused_before_any_write() -> None:
+    svc = FakeService()
+    svc.put(res.namespace_manifest("shop"))
+    with pytest.raises(SkipperError) as caught:
+        _formation.converge_formation(svc, formation(apps={  # type: ignore[arg-type]
+            "web": {"version": "1.0", "links": [{"app": "search"}]}}, wait_timeout=5), False)
+    assert "links[0].app: search is not an app of this formation" in caught.value.message
+    assert svc.writes() == []
+
+
+def test_two_apps_on_one_host_and_path_are_refused_naming_both() -> None:
+    svc = FakeService()
+    svc.put(res.namespace_manifest("shop"))
+    with pytest.raises(ValidationError) as caught:
+        _formation.converge_formation(svc, formation(apps={  # type: ignore[arg-type]
+            "web": {"version": "1.0", "routes": [{"host": "shop.example.com"}]},
+            "api": {"version": "1.0", "routes": [{"host": "shop.example.com", "path": "/"}]}}), False)
+    assert "shop.example.com/ is claimed by app api and app web" in caught.value.message
+    assert svc.writes() == []

@@ -319,7 +319,8 @@ def test_revisions_are_the_deployments_own_newest_first() -> None:
 
 def test_volumes_and_links_are_read_back() -> None:
     live = {"metadata": {"name": "web", "namespace": "shop", "annotations": {
-                "skipper.platform/links": '["API_URL"]', "link.skipper.platform/SEARCH_URL": "search.shop"}},
+                "skipper.platform/declared-links": '{"API_URL":"api.shop"}',
+                "skipper.platform/links": '{"SEARCH_URL":"search.shop"}'}},
             "spec": {"template": {"spec": {
                 "containers": [{"name": "app", "env": [{"name": "API_URL", "value": "http://api.shop.svc.cluster.local:80"},
                                                        {"name": "SEARCH_URL", "value": "http://search.shop.svc.cluster.local:9"},
@@ -332,12 +333,14 @@ def test_volumes_and_links_are_read_back() -> None:
              "status": {"phase": "Pending"}}
     assert _report.volumes_of(live, [claim]) == [{"claim": "web-files", "path": "/files", "size": "1Gi", "phase": "Pending"}]
     assert _report.volumes_of(live, None) == [{"claim": "web-files", "path": "/files", "size": None, "phase": None}]
-    admin = {"metadata": {"name": "admin", "namespace": "shop", "annotations": {"skipper.platform/links": '["WEB_URL"]'}},
+    admin = {"metadata": {"name": "admin", "namespace": "shop",
+                          "annotations": {"skipper.platform/declared-links": '{"WEB_URL":"web.shop"}'}},
              "spec": {"template": {"spec": {"containers": [{"name": "app", "env": [
                  {"name": "WEB_URL", "value": "http://web.shop.svc.cluster.local:8080"}]}]}}}}
     links = _report.links_of(live, [live, admin])
-    assert links == {"out": [{"name": "API_URL", "url": "http://api.shop.svc.cluster.local:80"},
-                             {"name": "SEARCH_URL", "url": "http://search.shop.svc.cluster.local:9"}],
+    assert links == {"out": [{"name": "API_URL", "url": "http://api.shop.svc.cluster.local:80", "app": "api.shop"},
+                             {"name": "SEARCH_URL", "url": "http://search.shop.svc.cluster.local:9",
+                              "app": "search.shop"}],
                      "in": [{"app": "admin", "namespace": "shop", "name": "WEB_URL"}]}
 
 

@@ -257,3 +257,12 @@ def test_a_forbidden_list_of_an_undeclared_kind_is_a_warning(svc: FakeService) -
     svc.fail[("list", "CronJob")] = FORBIDDEN
     plan = _app.plan_app(svc, params())  # type: ignore[arg-type]
     assert any("cannot list cronjobs" in w for w in plan.warnings)
+
+
+def test_a_route_another_app_serves_is_refused_naming_both(svc: FakeService) -> None:
+    _app.run(svc, params(name="api"), check_mode=False)  # type: ignore[arg-type]
+    svc.calls.clear()
+    with pytest.raises(ValidationError) as caught:
+        _app.run(svc, params(), check_mode=False)  # type: ignore[arg-type]
+    assert "shop.example.com/ is claimed by app api and app web" in caught.value.message
+    assert svc.writes() == []
