@@ -29,7 +29,7 @@ from . import _routes
 from ._diff import compare
 from ._errors import ApiError, RolloutError, SkipperError, ValidationError
 from ._report import app_summary, foreign_fields, is_ours, owner_of, replica_counts
-from ._service import Service, describe
+from ._service import Service, conflict_managers, describe
 from ._spec import check_name, check_namespace, normalize_app
 from ._waiter import rollout_state, stuck_pods, wait_until
 
@@ -167,19 +167,47 @@ def plan_objects(svc: Service, plan: Plan, manifests: list[dict[str, Any]],
     plan shows the manifests as they are, and keeps the dry runs in
     ``plan.dry_runs`` for execute to run, all of them before any write.
     """
+    forced: dict[int, bool] = {}
+
+    def dry_run(index: int, manifest: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return svc.apply(manifest, dry_run=True, force=plan.force)
+        except ApiError as exc:
+            if not _after_rollback(exc):
+                raise
+        # A rollback put the old template back; the inventory's next run deploys what it says, and says so.
+        meta = manifest["metadata"]
+        plan.note(f"app {plan.name}: {describe(manifest['kind'], meta.get('namespace'), meta['name'])} was rolled "
+                  f"back by {ROLLBACK_MANAGER}; this run deploys the inventory's version {plan.spec and plan.spec.get('version')} again")
+        forced[index] = True
+        return svc.apply(manifest, dry_run=True, force=True)
+
     if dry_run_now:
-        predicted = [svc.apply(m, dry_run=True, force=plan.force) for m in manifests]
+        predicted = [dry_run(i, m) for i, m in enumerate(manifests)]
     else:
         predicted = manifests
         plan.dry_runs = [functools.partial(svc.apply, m, dry_run=True, force=plan.force) for m in manifests]
-    for manifest, result in zip(manifests, predicted, strict=True):
+    for index, (manifest, result) in enumerate(zip(manifests, predicted, strict=True)):
         kind, name = manifest["kind"], manifest["metadata"]["name"]
         current = live.get((kind, name))
         changed, before, after = compare(current, result, manifest)
         action = "unchanged" if not changed else ("created" if current is None else "updated")
         plan.record(kind, manifest["metadata"].get("namespace"), name, action, before, after)
         if changed:
-            plan.writes.append(functools.partial(svc.apply, manifest, dry_run=False, force=plan.force))
+            plan.writes.append(functools.partial(svc.apply, manifest, dry_run=False,
+                                                 force=plan.force or forced.get(index, False)))
+
+
+# app_rollback's field manager: the fields it restored go back to the inventory on the next run.
+ROLLBACK_MANAGER = "skipper.platform-rollback"
+
+
+def _after_rollback(exc: ApiError) -> bool:
+    """A conflict only with the fields a rollback restored."""
+    if exc.status != 409 or not exc.causes:
+        return False
+    managers, _fields = conflict_managers(exc)
+    return managers == [ROLLBACK_MANAGER]
 
 
 # Kinds an app may own besides its Deployment and Service, each found with one list by label.
@@ -461,7 +489,7 @@ def _roll_back(svc: Service, plan: Plan, failed: dict[str, str], deadline: float
         return {"status": "failed", "message": f"{failed['message']}; rolled back to {what}, which did not come up "
                 f"either: {outcome['message']}"}
     return {"status": "rolled_back", "message": f"{failed['message']}; rolled back to {what}",
-            "restored": restored}
+            "restored": {k: restored.get(k) for k in _rollback.RESTORED_KEYS}}
 
 
 def _optional(svc: Service, plan: Plan, kind: str, selector: str, deadline: float, instead: str) -> Any:

@@ -83,7 +83,7 @@ def resolve(svc: Service, spec: dict[str, Any], declared: Declared, namespace: s
     """The linked apps' URLs become environment variables (reads only).
 
     ``peers`` are the other apps of the caller's formation, by name, with the
-    ``port`` and public ``urls`` they declare: a link to one of them needs no
+    ``port`` and ``routes`` they declare: a link to one of them needs no
     read (it may not exist yet), and a link to an app of the same namespace
     that is not one of them is refused.
     """
@@ -102,15 +102,16 @@ def resolve(svc: Service, spec: dict[str, Any], declared: Declared, namespace: s
                                   f"formation (namespace {namespace}); add it to the formation or remove the link",
                                   app=spec["name"], field=f"links[{index}].app")
         if link.get("public"):
-            if not peer.get("urls"):
+            url = _links.public_url(peer.get("routes") or [])
+            if url is None:
                 raise ValidationError(f"app {spec['name']}: links[{index}].public: app {link['app']} has no route to "
                                       "link to publicly; give it a route or link without public: true",
                                       app=spec["name"], field=f"links[{index}].public")
-            env[link["name"]] = peer["urls"][0]
+            env[link["name"]] = url
         else:
             env[link["name"]] = _links.internal_url(link["app"], namespace, int(peer["port"]))
     if remote:
-        resolved = _links.resolve(svc, namespace, [link for _index, link in remote], spec["name"])
+        resolved = _links.resolve(svc, namespace, [{**link, "index": index} for index, link in remote], spec["name"])
         env.update(resolved)
     for var in env:
         if var in spec["env"] or var in spec["secrets"]:

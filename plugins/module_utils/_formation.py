@@ -56,12 +56,8 @@ def _unknown_keys(where: str, given: Mapping[str, Any]) -> None:
 
 
 def default_host(app: str, environment: str | None, domain: str | None, production: bool) -> str | None:
-    """``<app>.<env>.<domain>``, or ``<app>.<domain>`` in production."""
-    if not domain:
-        return None
-    if production or not environment:
-        return f"{app}.{domain}"
-    return f"{app}.{environment}.{domain}"
+    """``<app>.<env>.<domain>``, or ``<app>.<domain>`` in production; None without a domain."""
+    return _routes.default_host(app, environment, domain, production) if domain else None
 
 
 def check_instances(params: Mapping[str, Any], name: str, replicas: Any) -> None:
@@ -171,14 +167,14 @@ class FormationRun:
         return results
 
     def peers(self) -> dict[str, dict[str, Any]]:
-        """Each app's port and public URLs as declared, for the links between the formation's apps."""
+        """Each app's port and routes as declared, for the links between the formation's apps."""
         out = {}
         for name, params in self.app_params.items():
             try:
                 routes = check_routes(name, params.get("routes"), params.get("tls_issuer"))
             except ValidationError:
                 routes = []  # the app's own plan says what is wrong
-            out[name] = {"port": params.get("port") or 8080, "urls": res.urls(routes)}
+            out[name] = {"port": params.get("port") or 8080, "routes": routes}
         return out
 
     def check_route_claims(self) -> None:

@@ -214,7 +214,7 @@ def test_links_between_the_formations_apps_need_no_read_and_both_come_up_togethe
     assert result["changed"]
     env = svc.objects[("Deployment", "shop", "web")]["spec"]["template"]["spec"]["containers"][0]["env"]
     assert {"name": "API_URL", "value": "http://api.shop.svc.cluster.local:9000"} in env
-    assert {"name": "API_PUBLIC", "value": "https://api.dev.shop.localtest/"} in env
+    assert {"name": "API_PUBLIC", "value": "https://api.dev.shop.localtest"} in env
     annotations = svc.objects[("Deployment", "shop", "web")]["metadata"]["annotations"]
     assert annotations["skipper.platform/declared-links"] == '{"API_PUBLIC":"api.shop","API_URL":"api.shop"}'
 
