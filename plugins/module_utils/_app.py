@@ -307,8 +307,9 @@ def plan_app(svc: Service, params: dict[str, Any], known_namespace: bool | None 
             # An object that is new to this app: one read, not on the no-op path.
             live[key] = (listed[key[0]].get(key[1]) if listed is not None and key[0] in listed
                          else svc.get(key[0], namespace, key[1]))
-        if declared_elsewhere(live.get(key) or {}) and key[0] != "Ingress":
-            declared.note_takeover(live[key], plan)
+        found = live.get(key)
+        if found is not None and declared_elsewhere(found) and key[0] != "Ingress":
+            declared.note_takeover(found, plan)
         _refuse_foreign(live.get(key), spec["name"], spec["formation"])
     _check_secret_refs(svc, plan, spec)
     plan.deployment = deployment_live
@@ -454,7 +455,7 @@ def _make_namespace(svc: Service, plan: Plan) -> None:
         raise plan.failed(exc) from None
 
 
-def wait(svc: Service, plan: Plan, deadline: float, rollback: bool = False) -> dict[str, str]:
+def wait(svc: Service, plan: Plan, deadline: float, rollback: bool = False) -> dict[str, Any]:
     """Follow the app's rollout until it is done, fails, or ``deadline`` (monotonic) passes.
 
     With ``rollback`` a failed rollout that this run started restores the
@@ -474,7 +475,7 @@ def wait(svc: Service, plan: Plan, deadline: float, rollback: bool = False) -> d
     return outcome
 
 
-def _roll_back(svc: Service, plan: Plan, failed: dict[str, str], deadline: float) -> dict[str, str]:
+def _roll_back(svc: Service, plan: Plan, failed: dict[str, str], deadline: float) -> dict[str, Any]:
     from . import _rollback  # here, not at the top: it builds on this module
 
     try:

@@ -27,7 +27,6 @@ from . import _autoscale, _cron, _links, _policy
 from ._errors import ApiError
 
 
-
 class Declared:
     """One app's declared features, validated."""
 
@@ -166,5 +165,5 @@ def plan_unlink(svc: Service, plan: Plan, unlink: bool) -> None:
     by_app: dict[tuple[str, str], list[str]] = {}
     for namespace, app, var in linked:
         by_app.setdefault((namespace, app), []).append(var)
-    for (namespace, app), names in sorted(by_app.items()):
-        _links.plan_unlink(svc, plan, namespace, app, names)
+    for (namespace, app), variables in sorted(by_app.items()):
+        _links.plan_unlink(svc, plan, namespace, app, variables)
