@@ -33,14 +33,15 @@ def execute(module: Any, runner: Callable[[Service, dict[str, Any], bool], dict[
         failure = {"msg": exc.message, **exc.details}
         if not module._diff:
             failure.pop("diff", None)
-        _warn(module, client)
+        _warn(module, client, failure)
         return {}, failure
     if not module._diff:
         result.pop("diff", None)
-    _warn(module, client)
+    _warn(module, client, result)
     return result, None
 
 
-def _warn(module: Any, client: Client | None) -> None:
-    for warning in client.warnings if client else ():
+def _warn(module: Any, client: Client | None, result: dict[str, Any]) -> None:
+    """The client's and the runner's warnings, through module.warn (a ``warnings`` result key is deprecated)."""
+    for warning in [*(client.warnings if client else ()), *result.pop("warnings", ())]:
         module.warn(warning)
