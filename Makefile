@@ -38,7 +38,7 @@ $(COLLECTIONS)/ansible_collections/skipper/platform:
 
 demo: $(COLLECTIONS)/ansible_collections/skipper/platform
 	@venv=$(VENV_NEW); \
-	echo "== local cluster 'demo' (the first run compiles Kubernetes once: about 6 minutes, with progress)"; \
+	echo "== local cluster 'demo' (the first run compiles Kubernetes and metrics-server once: about 8 minutes, with progress)"; \
 	kubeconfig=$$($$venv/bin/python $(CLUSTER) up --name demo); \
 	echo "== deploying inventories/demo"; \
 	export K8S_AUTH_KUBECONFIG=$$kubeconfig $(ANSIBLE_ENV); \

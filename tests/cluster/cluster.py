@@ -5,10 +5,11 @@
     cluster.py status [--name NAME]
     cluster.py kubeconfig [--name NAME]
 
-``up`` starts etcd, kube-apiserver, kube-controller-manager, kube-scheduler
-and kwok (the fake kubelet), creates one fake node (``--nodes N``: N of them,
-110 pods each; nodes are added to a running cluster that has fewer) and
-waits until pods can be scheduled and made Ready. A cluster of that name that
+``up`` starts etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
+kwok (the fake kubelet) and metrics-server, installs the CRDs below, creates
+one fake node (``--nodes N``: N of them, 110 pods each; nodes are added to a
+running cluster that has fewer) and waits until pods can be scheduled and
+made Ready and the metrics API is available. A cluster of that name that
 is already healthy is reused; anything else of that name is stopped and
 created anew. Every process binds 127.0.0.1 and the apiserver advertises
 127.0.0.1, so no default route is needed; the fake nodes have no address of
@@ -24,11 +25,79 @@ becomes Ready only that long after it was scheduled, which makes slow
 rollouts and "still progressing" states; until then it is Pending, scheduled,
 with no container statuses. A value that is not a duration counts as none.
 
+Pods that fail, on request. A pod labelled ``skipper.test/fail: "<Reason>"``
+(any waiting reason: CrashLoopBackOff, ImagePullBackOff, ErrImagePull,
+CreateContainerConfigError ...) never becomes Ready: its containers wait with
+that reason (and a message saying so), its Ready condition is False. With
+CrashLoopBackOff the pod is Running, each container has restartCount 3 and a
+last state terminated with exit code 1 (Error); with any other reason it stays
+Pending with restartCount 0, as an image that cannot be pulled does. The
+label ``skipper.test/restarts: "7"`` sets the restart count (above 0: Running,
+with that last state). ``skipper.test/ready-delay`` delays the failure as it
+delays readiness. So a Deployment whose pod template carries the label never
+finishes its rollout.
+
+Pods that end. Pods owned by a Job succeed at once (exit code 0, Completed),
+as kwok's pod-complete stage does. A pod labelled
+``skipper.test/exit-code: "3"`` ends with that exit code instead: phase
+Failed, each container terminated with exitCode 3 and reason Error (code "0":
+Succeeded, reason Completed; a value that is not a number counts as 0), Job
+or not. ``skipper.test/run-for: "5s"`` (a Go duration) keeps a pod that is
+about to end Running that long first, with or without an exit code. So a
+Job's pod template carries ``exit-code`` for a failed run and ``run-for`` for
+one that is still running.
+
+Logs. Every container serves one shared line by default (CRI format, from
+pod.log in the cluster's folder). A pod gets its own log through a kwok
+``Logs`` object (kwok.x-k8s.io/v1alpha1, namespaced) of the pod's name in the
+pod's namespace, created through the API like any object::
+
+    apiVersion: kwok.x-k8s.io/v1alpha1
+    kind: Logs
+    metadata: {name: <pod name>, namespace: <pod namespace>}
+    spec:
+      logs:
+      - containers: [app]            # omit: every container of the pod
+        logsFile: /abs/path/app.log  # CRI lines: "<RFC3339Nano> stdout F <text>"
+        previousLogsFile: /abs/path/app-previous.log   # served for previous=true
+        follow: false                # true: follow=true streams appended lines
+
+kwok (running as this user) reads the files when the log is asked for, so a
+test writes them first, anywhere it likes; ``skipper_test_logs_dir`` in the
+integration config is a folder made for them (removed by ``down``). kwok sees
+a new Logs object within a moment (it watches them); until then the pod
+serves the shared line. timestamps=true, sinceTime, tailLines, limitBytes and
+follow work as with a kubelet. previous=true is served from previousLogsFile;
+a pod without one (every pod without a Logs object) answers it with an error.
+
+Resource usage, metrics-server and autoscaling. kwok reports each container's
+CPU and memory use at /metrics/nodes/NODE/metrics/resource: the pod
+annotations ``kwok.x-k8s.io/usage-cpu: "200m"`` and
+``kwok.x-k8s.io/usage-memory: "64Mi"`` (per container; defaults 1m and 1Mi).
+They are read at every scrape, so patching them on a running pod changes its
+use from the next scrape on, without a rollout. A kwok ``ResourceUsage``
+object of the pod's name (kwok.x-k8s.io/v1alpha1, namespaced; spec.usages:
+[{containers: [app], usage: {cpu: {value: 300m}, memory: {value: 1Gi}}}])
+overrides the annotations for that pod. metrics-server scrapes kwok every 10
+s (its minimum) and serves ``/apis/metrics.k8s.io/v1beta1`` through the
+apiserver (APIService v1beta1.metrics.k8s.io, an ExternalName Service
+pointing the aggregator at 127.0.0.1). A pod's metrics appear about 10 to 20 s
+after it starts (two scrapes). The controller-manager syncs autoscalers every
+2 s (instead of 15 s), treats pods as starting for 10 s (instead of 5 min), and
+scales down after 5 s of stable lower recommendations (instead of 5 min): an
+autoscaling/v2 HPA scales up about 20 to 30 s after its pods start and reacts
+to a usage change in about 10 to 20 s. Every pod on the fake nodes reports
+use, the failing ones too; pods without the annotations use 1m and 1Mi.
+
+OpenShift Routes. The CRD routes.route.openshift.io (v1, namespaced, with a
+status subresource; spec and status keep any field) is installed, so
+``kind: Route`` objects can be created, read and deleted.
+
 The apiserver writes an audit log (Metadata level) to logs/audit.log, synchronously
 (``--audit-log-mode`` blocking: an event is written before the request's answer is
 complete). The controller-manager, the scheduler and kwok each authenticate
-as themselves (system:kube-controller-manager, system:kube-scheduler, kwok)
-and, with system:apiserver, are left out of it; what remains is the
+as themselves (system:kube-controller-manager, system:kube-scheduler, kwok,
+system:metrics-server) and, with system:apiserver, are left out of it; what remains is the
 requests of the admin kubeconfig, i.e. the tests' and the demo's.
 
 The binaries, etcd included, come from tests/cluster/build.sh (built once,
@@ -46,6 +115,7 @@ import hashlib
 import ipaddress
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -60,7 +130,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "metrics-server")
 NODE_PREFIX = "kwok-node-"
 # Each fake node's size (110 pods, as a kubelet's default). Tests that need an
 # unschedulable pod ask for more CPU than one node has.
@@ -73,10 +143,36 @@ COMPONENT_USERS = {
     "kube-controller-manager": "system:kube-controller-manager",
     "kube-scheduler": "system:kube-scheduler",
     "kwok": "kwok",
+    "metrics-server": "system:metrics-server",
 }
 # A pod with this label becomes Ready only after the duration it holds (a Go
 # duration such as "8s" or "1m30s"); without it, at once. See pod_ready_stage().
 READY_DELAY_LABEL = "skipper.test/ready-delay"
+# A pod with FAIL_LABEL never becomes Ready: its containers wait with the
+# label's value as reason (CrashLoopBackOff, ImagePullBackOff ...), restarted
+# RESTARTS_LABEL times (default 3 for CrashLoopBackOff, else 0). See FAIL_STAGE.
+FAIL_LABEL = "skipper.test/fail"
+RESTARTS_LABEL = "skipper.test/restarts"
+# A pod with EXIT_CODE_LABEL ends Failed with that exit code (Succeeded for
+# "0"); RUN_FOR_LABEL (a Go duration) keeps a pod that is about to end
+# (EXIT_CODE_LABEL, or a Job's) Running that long first. See EXIT_STAGE.
+EXIT_CODE_LABEL = "skipper.test/exit-code"
+RUN_FOR_LABEL = "skipper.test/run-for"
+# Per-container CPU and memory use that kwok reports (metrics-server, HPAs).
+USAGE_CPU_ANNOTATION = "kwok.x-k8s.io/usage-cpu"
+USAGE_MEMORY_ANNOTATION = "kwok.x-k8s.io/usage-memory"
+# kwok kinds that tests create through the API (their CRDs are installed);
+# the other kinds come from kwok.yaml.
+KWOK_API_KINDS = {"Logs": "logs", "ResourceUsage": "resourceusages"}  # kind: plural
+# metrics-server's scrape interval (its minimum) and the controller-manager's
+# autoscaler timing: quick enough for a test to watch an HPA scale both ways.
+METRIC_RESOLUTION = "10s"
+HPA_FLAGS = (
+    "--horizontal-pod-autoscaler-sync-period=2s",
+    "--horizontal-pod-autoscaler-downscale-stabilization=5s",
+    "--horizontal-pod-autoscaler-cpu-initialization-period=10s",
+)
+METRICS_SERVICE = ("kube-system", "metrics-server")
 
 
 def log(msg: str) -> None:
@@ -158,7 +254,8 @@ def make_pki(pki: Path) -> None:
     write_key("ca", ca_key)
     (pki / "ca.crt").write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
 
-    def issue(name: str, common_name: str, org: str | None, server: bool, client: bool) -> None:
+    def issue(name: str, common_name: str, org: str | None, server: bool, client: bool,
+              dns_names: tuple[str, ...] = ()) -> None:
         key = ec.generate_private_key(ec.SECP256R1())
         attrs = [x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
         if org:
@@ -191,6 +288,7 @@ def make_pki(pki: Path) -> None:
                         x509.DNSName("kubernetes.default"),
                         x509.DNSName("kubernetes.default.svc"),
                         x509.DNSName("kubernetes.default.svc.cluster.local"),
+                        *(x509.DNSName(n) for n in dns_names),
                         x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
                         x509.IPAddress(ipaddress.IPv4Address(next(ipaddress.ip_network(SERVICE_CIDR).hosts()))),
                     ]
@@ -207,8 +305,17 @@ def make_pki(pki: Path) -> None:
     # Each component talks to the apiserver as itself, so that the audit log
     # (and anyone reading it) can tell the system's requests from the tests'.
     for component, user in COMPONENT_USERS.items():
-        issue(f"{component}-client", user, "system:masters", server=False, client=True)
+        # metrics-server has only the rights its RBAC gives (METRICS_SERVER_RBAC).
+        org = None if component == "metrics-server" else "system:masters"
+        issue(f"{component}-client", user, org, server=False, client=True)
     issue("kwok", "kwok", None, server=True, client=False)
+    # The aggregator's client certificate towards metrics-server (which trusts
+    # only this name for the user it forwards), and metrics-server's serving
+    # certificate for the name the aggregator checks: its Service's.
+    issue("front-proxy-client", "front-proxy-client", None, server=False, client=True)
+    namespace, service = METRICS_SERVICE
+    issue("metrics-server", "metrics-server", None, server=True, client=False,
+          dns_names=(f"{service}.{namespace}.svc",))
 
     sa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     write_key("sa", sa_key)
@@ -317,12 +424,13 @@ class Api:
         self.ctx = ssl.create_default_context(cafile=str(pki / "ca.crt"))
         self.ctx.load_cert_chain(str(pki / "admin.crt"), str(pki / "admin.key"))
 
-    def request(self, method: str, path: str, body: Any = None, timeout: float = 5) -> Any:
-        data = json.dumps(body).encode() if body is not None else None
+    def request(self, method: str, path: str, body: Any = None, timeout: float = 5, yaml_body: str | None = None) -> Any:
+        """``body`` is sent as JSON; ``yaml_body`` (one YAML document) as it is."""
+        data = yaml_body.encode() if yaml_body is not None else json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(self.base + path, data=data, method=method)
         req.add_header("Accept", "application/json")
         if data is not None:
-            req.add_header("Content-Type", "application/json")
+            req.add_header("Content-Type", "application/yaml" if yaml_body is not None else "application/json")
         with urllib.request.urlopen(req, context=self.ctx, timeout=timeout) as resp:
             raw = resp.read()
         try:
@@ -361,7 +469,9 @@ def add_nodes(api: Api, count: int, cdir: Path) -> None:
             "kind": "Node",
             "metadata": {
                 "name": name,
-                "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
+                "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0",
+                                # where metrics-server scrapes kwok's usage for this node
+                                "metrics.k8s.io/resource-metrics-path": f"/metrics/nodes/{name}/metrics/resource"},
                 "labels": {"type": "kwok", "kubernetes.io/hostname": name,
                            "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64"},
             },
@@ -449,7 +559,7 @@ def cmd_up(name: str, integration_config: str | None, nodes: int = 1) -> int:
 def create(cdir: Path, name: str, bin_dir: Path) -> None:
     pki = cdir / "pki"
     make_pki(pki)
-    ports = {k: free_port() for k in ("etcd", "etcd_peer", "apiserver", "kcm", "scheduler", "kwok")}
+    ports = {k: free_port() for k in ("etcd", "etcd_peer", "apiserver", "kcm", "scheduler", "kwok", "metrics")}
     server = f"https://127.0.0.1:{ports['apiserver']}"
     state = {"name": name, "bin_dir": str(bin_dir), "launcher": launcher_digest(), "apiserver_port": ports["apiserver"],
              "server": server, "ports": ports}
@@ -470,6 +580,9 @@ def create(cdir: Path, name: str, bin_dir: Path) -> None:
     exec_dir = Path(tempfile.mkdtemp(prefix=f"skipper-{name}-exec-"))
     exec_dir.chmod(0o777)
     state["exec_dir"] = str(exec_dir)
+    # Where tests write the log files their Logs objects name (kwok reads them).
+    logs_dir = Path(tempfile.mkdtemp(prefix=f"skipper-{name}-logs-"))
+    state["logs_dir"] = str(logs_dir)
     (cdir / "state.json").write_text(json.dumps(state, indent=2) + "\n")
     pod_log = cdir / "pod.log"
     # Every container's log: CRI format, as the kubelet would serve it.
@@ -477,13 +590,19 @@ def create(cdir: Path, name: str, bin_dir: Path) -> None:
         "2026-01-01T00:00:00.000000000Z stdout F skipper local cluster: this pod runs on a KWOK fake node\n"
     )
     stages = sorted((bin_dir.parent / "stages").glob("*.yaml"))
-    if not stages:
-        raise ClusterError(f"no kwok stages in {bin_dir.parent / 'stages'}; rebuild with tests/cluster/build.sh")
+    kwok_files = bin_dir.parent / "kwok"
+    if not stages or not kwok_files.is_dir():
+        raise ClusterError(f"no kwok stages or kwok files beside {bin_dir}; rebuild with tests/cluster/build.sh")
     kwok_config.write_text(
         # kwok's default stages (nodes Ready, pods Running/Ready, Job pods
-        # Succeeded, deleted pods gone; pod-ready with the delay label), then
-        # exec on this host in a folder of its own, as nobody.
+        # Succeeded, deleted pods gone), adjusted for our labels, and our
+        # own (failing pods, pods that exit); resource usage from the pods'
+        # annotations, served for metrics-server; then exec on this host in a
+        # folder of its own, as nobody, and one shared log for every pod.
         "".join(stage_text(path).rstrip("\n") + "\n---\n" for path in stages) +
+        FAIL_STAGE + "---\n" + EXIT_STAGE + "---\n" +
+        resource_metrics((kwok_files / "metrics-resource.yaml").read_text()).rstrip("\n") + "\n---\n" +
+        (kwok_files / "usage-from-annotation.yaml").read_text().rstrip("\n") + "\n---\n" +
         "apiVersion: kwok.x-k8s.io/v1alpha1\nkind: ClusterExec\nmetadata: {name: exec-local}\n"
         f"spec:\n  execs:\n  - local:\n      workDir: {exec_dir}\n"
         "      securityContext: {runAsUser: 65534, runAsGroup: 65534}\n"
@@ -522,61 +641,410 @@ def create(cdir: Path, name: str, bin_dir: Path) -> None:
         # The only address is 127.0.0.1, which Endpoints refuse; nothing in the
         # cluster connects to the kubernetes Service anyway.
         "--endpoint-reconciler-type=none",
+        # The aggregator (metrics.k8s.io) forwards each request's user in
+        # headers, proving itself with this client certificate.
+        f"--proxy-client-cert-file={pki / 'front-proxy-client.crt'}",
+        f"--proxy-client-key-file={pki / 'front-proxy-client.key'}",
+        f"--requestheader-client-ca-file={pki / 'ca.crt'}", "--requestheader-allowed-names=front-proxy-client",
+        "--requestheader-username-headers=X-Remote-User", "--requestheader-group-headers=X-Remote-Group",
+        "--requestheader-extra-headers-prefix=X-Remote-Extra-",
         f"--audit-policy-file={cdir / 'audit-policy.yaml'}", f"--audit-log-path={cdir / 'logs' / 'audit.log'}",
         "--audit-log-maxsize=100", "--audit-log-maxbackup=1",
     ])
     api = Api(cdir, ports["apiserver"])
     wait_for("kube-apiserver /readyz", lambda: api.ok("/readyz"), 120, cdir)
-    log("starting kube-controller-manager, kube-scheduler and kwok")
+    log("starting kube-controller-manager and kube-scheduler; installing CRDs and metrics-server's objects")
     start(cdir, "kube-controller-manager", [
         bins["kube-controller-manager"], f"--kubeconfig={kubeconfigs['kube-controller-manager']}",
         "--bind-address=127.0.0.1", f"--secure-port={ports['kcm']}", "--leader-elect=false",
         f"--service-account-private-key-file={pki / 'sa.key'}", f"--root-ca-file={pki / 'ca.crt'}",
         "--node-monitor-period=25s", "--node-monitor-grace-period=3m20s", "--profiling=false",
+        *HPA_FLAGS,
     ])
     start(cdir, "kube-scheduler", [
         bins["kube-scheduler"], f"--kubeconfig={kubeconfigs['kube-scheduler']}",
         "--bind-address=127.0.0.1", f"--secure-port={ports['scheduler']}", "--leader-elect=false",
         "--profiling=false",
     ])
+    crds = [api.request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", ROUTE_CRD)]
+    for plural in KWOK_API_KINDS.values():
+        path = kwok_files / f"kwok.x-k8s.io_{plural}.yaml"
+        crds.append(api.request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+                                yaml_body=path.read_text()))
+    for obj in metrics_server_objects(pki, ports["metrics"]):
+        api.request("POST", object_collection(obj), obj)
+    names = [crd["metadata"]["name"] for crd in crds]
+    wait_for("the CRDs to be established", lambda: crds_established(api, names), 60, cdir)
+    log("starting kwok and metrics-server")
     start(cdir, "kwok", [
         bins["kwok"], f"--kubeconfig={kubeconfigs['kwok']}", f"--config={kwok_config}",
         "--manage-all-nodes=true", "--node-name=localhost", "--node-ip=",
         f"--node-port={ports['kwok']}", f"--server-address=127.0.0.1:{ports['kwok']}",
         f"--tls-cert-file={pki / 'kwok.crt'}", f"--tls-private-key-file={pki / 'kwok.key'}",
-        "--node-lease-duration-seconds=200",
+        "--node-lease-duration-seconds=200", f"--enable-crds={','.join(KWOK_API_KINDS)}",
+    ])
+    ms_kubeconfig = kubeconfigs["metrics-server"]
+    start(cdir, "metrics-server", [
+        bins["metrics-server"], f"--kubeconfig={ms_kubeconfig}",
+        f"--authentication-kubeconfig={ms_kubeconfig}", f"--authorization-kubeconfig={ms_kubeconfig}",
+        "--bind-address=127.0.0.1", f"--secure-port={ports['metrics']}",
+        f"--tls-cert-file={pki / 'metrics-server.crt'}", f"--tls-private-key-file={pki / 'metrics-server.key'}",
+        # The fake nodes' only address is kwok's Hostname, localhost; kwok's
+        # serving certificate is ours.
+        "--kubelet-preferred-address-types=Hostname", "--kubelet-use-node-status-port",
+        f"--kubelet-certificate-authority={pki / 'ca.crt'}",
+        f"--metric-resolution={METRIC_RESOLUTION}", "--kubelet-request-timeout=5s", "--profiling=false",
     ])
     add_nodes(api, 1, cdir)
     wait_for("the default ServiceAccount", lambda: default_sa_exists(api), 120, cdir)
+    wait_for("the metrics API", lambda: api_service_available(api, METRICS_API_SERVICE), 60, cdir)
+
+
+# ---------------------------------------------------------------- objects made at start
+
+METRICS_API_SERVICE = "v1beta1.metrics.k8s.io"
+
+# OpenShift's Route, enough for modules to create, read and delete them: our
+# own schema, which keeps any field.
+ROUTE_CRD: dict[str, Any] = {
+    "apiVersion": "apiextensions.k8s.io/v1",
+    "kind": "CustomResourceDefinition",
+    "metadata": {"name": "routes.route.openshift.io"},
+    "spec": {
+        "group": "route.openshift.io",
+        "scope": "Namespaced",
+        "names": {"plural": "routes", "singular": "route", "kind": "Route", "listKind": "RouteList"},
+        "versions": [{
+            "name": "v1",
+            "served": True,
+            "storage": True,
+            "subresources": {"status": {}},
+            "additionalPrinterColumns": [
+                {"name": "Host", "type": "string", "jsonPath": ".spec.host"},
+                {"name": "Path", "type": "string", "jsonPath": ".spec.path"},
+                {"name": "Service", "type": "string", "jsonPath": ".spec.to.name"},
+            ],
+            "schema": {"openAPIV3Schema": {
+                "type": "object",
+                "description": "An OpenShift Route: a host (and path) exposed to the outside, sent to a Service.",
+                "properties": {
+                    "apiVersion": {"type": "string"},
+                    "kind": {"type": "string"},
+                    "metadata": {"type": "object"},
+                    "spec": {
+                        "type": "object",
+                        "x-kubernetes-preserve-unknown-fields": True,
+                        "properties": {
+                            "host": {"type": "string"},
+                            "path": {"type": "string"},
+                            "to": {"type": "object", "x-kubernetes-preserve-unknown-fields": True,
+                                   "properties": {"kind": {"type": "string"}, "name": {"type": "string"},
+                                                  "weight": {"type": "integer"}}},
+                            "port": {"type": "object", "x-kubernetes-preserve-unknown-fields": True,
+                                     "properties": {"targetPort": {"x-kubernetes-int-or-string": True}}},
+                            "tls": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+                        },
+                    },
+                    "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+                },
+            }},
+        }],
+    },
+}
+
+
+def metrics_server_objects(pki: Path, port: int) -> list[dict[str, Any]]:
+    """metrics-server's rights, and the APIService that sends metrics.k8s.io to it on 127.0.0.1:``port``.
+
+    The aggregator resolves an ExternalName Service to ``externalName:port``
+    (the APIService's port), so the Service names 127.0.0.1 and no cluster
+    address is ever used.
+    """
+    namespace, service = METRICS_SERVICE
+    user = COMPONENT_USERS["metrics-server"]
+    subject = [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}]
+
+    def binding(kind: str, name: str, role_kind: str, role: str, ns: str | None = None) -> dict[str, Any]:
+        meta: dict[str, Any] = {"name": name}
+        if ns:
+            meta["namespace"] = ns
+        return {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": kind, "metadata": meta, "subjects": subject,
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": role_kind, "name": role}}
+
+    return [
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+         "metadata": {"name": "skipper:metrics-server"},
+         "rules": [{"apiGroups": [""], "resources": ["nodes/metrics"], "verbs": ["get"]},
+                   {"apiGroups": [""], "resources": ["pods", "nodes"], "verbs": ["get", "list", "watch"]}]},
+        binding("ClusterRoleBinding", "skipper:metrics-server", "ClusterRole", "skipper:metrics-server"),
+        # Checks the tokens and rights of the users the aggregator forwards.
+        binding("ClusterRoleBinding", "skipper:metrics-server:auth-delegator", "ClusterRole", "system:auth-delegator"),
+        # Reads which client CAs the apiserver trusts.
+        binding("RoleBinding", "skipper:metrics-server:auth-reader", "Role", "extension-apiserver-authentication-reader",
+                "kube-system"),
+        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": service, "namespace": namespace},
+         "spec": {"type": "ExternalName", "externalName": "127.0.0.1"}},
+        {"apiVersion": "apiregistration.k8s.io/v1", "kind": "APIService", "metadata": {"name": METRICS_API_SERVICE},
+         "spec": {"group": "metrics.k8s.io", "version": "v1beta1", "groupPriorityMinimum": 100,
+                  "versionPriority": 100, "service": {"namespace": namespace, "name": service, "port": port},
+                  "caBundle": base64.b64encode((pki / "ca.crt").read_bytes()).decode()}},
+    ]
+
+
+def object_collection(obj: dict[str, Any]) -> str:
+    """The path to POST one of the objects above to."""
+    group_version = obj["apiVersion"]
+    base = "/api/v1" if group_version == "v1" else f"/apis/{group_version}"
+    plural = {"ClusterRole": "clusterroles", "ClusterRoleBinding": "clusterrolebindings", "RoleBinding": "rolebindings",
+              "Service": "services", "APIService": "apiservices"}[obj["kind"]]
+    ns = obj["metadata"].get("namespace")
+    return f"{base}/namespaces/{ns}/{plural}" if ns else f"{base}/{plural}"
+
+
+def crds_established(api: Api, names: list[str]) -> bool:
+    for name in names:
+        try:
+            crd = api.request("GET", f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}")
+        except (OSError, urllib.error.URLError):
+            return False
+        if not condition_true(crd, "Established"):
+            return False
+    return True
+
+
+def api_service_available(api: Api, name: str) -> bool:
+    try:
+        return condition_true(api.request("GET", f"/apis/apiregistration.k8s.io/v1/apiservices/{name}"), "Available")
+    except (OSError, urllib.error.URLError):
+        return False
+
+
+def condition_true(obj: Any, kind: str) -> bool:
+    conditions = (obj.get("status") or {}).get("conditions") or [] if isinstance(obj, dict) else []
+    return any(c.get("type") == kind and c.get("status") == "True" for c in conditions)
+
+
+# ---------------------------------------------------------------- kwok stages and metrics
+
+
+def resource_metrics(metric: str) -> str:
+    """kwok's Metric for /metrics/nodes/NODE/metrics/resource, its CPU counters 1 ms ahead.
+
+    kwok counts a container's CPU seconds from its first scrape on, so that
+    scrape reports 0, which metrics-server drops as incomplete; it then needs
+    two more scrapes for a rate. Starting every counter at 1 ms (a constant,
+    which cancels out of the rate) makes the first scrape count: a pod's
+    metrics appear after two scrapes (10 to 20 s) instead of three.
+    """
+    pattern = re.compile(r"""(value: '(?:pod|node)\.CumulativeUsage\("cpu"[^']*\))'""")
+    adjusted, count = pattern.subn(r"\1 + 0.001'", metric)
+    if count != 3:
+        raise ClusterError("kwok's metrics-resource Metric does not have the three CPU counters this script adjusts; "
+                           "check tests/cluster/build.sh and resource_metrics()")
+    return adjusted
 
 
 def stage_text(path: Path) -> str:
-    """A kwok Stage file as kwok is given it: pod-ready gets the delay label."""
+    """A kwok Stage file as kwok is given it, adjusted for our labels (see the module docstring).
+
+    pod-ready waits for the ready-delay label and leaves pods with the fail
+    label to FAIL_STAGE; pod-complete leaves pods with an exit code to
+    EXIT_STAGE and waits for the run-for label.
+    """
     text = path.read_text()
-    return pod_ready_stage(text) if path.name == "pod-ready.yaml" else text
+    if path.name == "pod-ready.yaml":
+        return add_selector(pod_ready_stage(text), FAIL_LABEL)
+    if path.name == "pod-complete.yaml":
+        return add_selector(add_delay(text, RUN_FOR_LABEL, "pod-complete"), EXIT_CODE_LABEL)
+    return text
 
 
-def pod_ready_stage(stage: str) -> str:
-    """kwok's pod-ready Stage, delayed by the pod's READY_DELAY_LABEL when it has one.
+def add_selector(stage: str, label: str) -> str:
+    """The Stage, matching only objects without ``label``."""
+    anchor = "\n  selector:\n    matchExpressions:\n"
+    if stage.count(anchor) != 1:
+        raise ClusterError("a kwok stage has no selector this script knows how to extend; "
+                           "check tests/cluster/build.sh and add_selector()")
+    return stage.replace(anchor, anchor + f"    - key: '.metadata.labels[\"{label}\"]'\n      operator: 'DoesNotExist'\n")
 
-    kwok evaluates ``delay.durationFrom`` with jq on the pod and parses a
+
+def add_delay(stage: str, label: str, name: str) -> str:
+    """The Stage, applied only the duration in ``label`` after it matches (at once without it).
+
+    kwok evaluates ``delay.durationFrom`` with jq on the object and parses a
     string result with Go's time.ParseDuration ("8s", "1m30s"); a missing
     label (jq gives null) or a value that does not parse falls back to
-    ``durationMilliseconds``: 0, Ready at once as before. A delayed pod stays
-    Pending, scheduled but without container statuses, until then; a pod
+    ``durationMilliseconds``: 0. Until then the object stays as it is; a pod
     deleted meanwhile is deleted as usual.
     """
-    if stage.count("\nspec:\n") != 1 or "\n  delay:" in stage or "name: pod-ready\n" not in stage:
-        raise ClusterError("kwok's pod-ready stage is not the one this script knows how to delay; "
-                           "check tests/cluster/build.sh and pod_ready_stage()")
+    if stage.count("\nspec:\n") != 1 or "\n  delay:" in stage or f"name: {name}\n" not in stage:
+        raise ClusterError(f"kwok's {name} stage is not the one this script knows how to delay; "
+                           "check tests/cluster/build.sh and add_delay()")
     delay = (
         "  delay:\n"
         "    durationMilliseconds: 0\n"
         "    durationFrom:\n"
         "      jq:\n"
-        f"        expression: '.metadata.labels[\"{READY_DELAY_LABEL}\"]'\n"
+        f"        expression: '.metadata.labels[\"{label}\"]'\n"
     )
     return stage.replace("\nspec:\n", "\nspec:\n" + delay)
+
+
+def pod_ready_stage(stage: str) -> str:
+    """kwok's pod-ready Stage, delayed by the pod's READY_DELAY_LABEL when it has one.
+
+    A delayed pod stays Pending, scheduled but without container statuses,
+    until then (see add_delay()).
+    """
+    return add_delay(stage, READY_DELAY_LABEL, "pod-ready")
+
+
+# A pod with FAIL_LABEL: Pending -> containers waiting with the label's
+# reason, never Ready. Running with a last state (exit code 1) once it has
+# restarted, Pending (as an image that cannot be pulled) while it has not.
+# Matched once: the container statuses it writes keep it from matching again.
+FAIL_STAGE = f"""apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: skipper-pod-fail
+spec:
+  resourceRef:
+    apiGroup: v1
+    kind: Pod
+  selector:
+    matchExpressions:
+    - key: '.metadata.deletionTimestamp'
+      operator: 'DoesNotExist'
+    - key: '.status.phase'
+      operator: 'In'
+      values: ['Pending']
+    - key: '.metadata.labels["{FAIL_LABEL}"]'
+      operator: 'Exists'
+    - key: '.status.containerStatuses'
+      operator: 'DoesNotExist'
+  delay:
+    durationMilliseconds: 0
+    durationFrom:
+      jq:
+        expression: '.metadata.labels["{READY_DELAY_LABEL}"]'
+  next:
+    statusTemplate: |
+      {{{{ $now := Now }}}}
+      {{{{ $pod := . }}}}
+      {{{{ $reason := index .metadata.labels "{FAIL_LABEL}" }}}}
+      {{{{ $restarts := 0 }}}}
+      {{{{ if eq $reason "CrashLoopBackOff" }}}}{{{{ $restarts = 3 }}}}{{{{ end }}}}
+      {{{{ with index .metadata.labels "{RESTARTS_LABEL}" }}}}{{{{ $restarts = atoi . }}}}{{{{ end }}}}
+      {{{{ $names := list }}}}
+      {{{{ range .spec.containers }}}}{{{{ $names = append $names .name }}}}{{{{ end }}}}
+      {{{{ $unready := printf "containers with unready status: [%s]" (join " " $names) }}}}
+      conditions:
+      - lastTransitionTime: {{{{ $now | Quote }}}}
+        status: "True"
+        type: Initialized
+      - lastTransitionTime: {{{{ $now | Quote }}}}
+        status: "False"
+        reason: ContainersNotReady
+        message: {{{{ $unready | Quote }}}}
+        type: Ready
+      - lastTransitionTime: {{{{ $now | Quote }}}}
+        status: "False"
+        reason: ContainersNotReady
+        message: {{{{ $unready | Quote }}}}
+        type: ContainersReady
+      containerStatuses:
+      {{{{ range .spec.containers }}}}
+      - image: {{{{ .image | Quote }}}}
+        name: {{{{ .name | Quote }}}}
+        ready: false
+        started: false
+        restartCount: {{{{ $restarts }}}}
+        state:
+          waiting:
+            reason: {{{{ $reason | Quote }}}}
+            {{{{ if eq $reason "CrashLoopBackOff" }}}}
+            message: {{{{ printf "back-off 40s restarting failed container=%s pod=%s_%s" .name $pod.metadata.name $pod.metadata.namespace | Quote }}}}
+            {{{{ else if or (eq $reason "ImagePullBackOff") (eq $reason "ErrImagePull") }}}}
+            message: {{{{ printf "Back-off pulling image %q" .image | Quote }}}}
+            {{{{ else }}}}
+            message: {{{{ printf "%s (the pod's {FAIL_LABEL} label)" $reason | Quote }}}}
+            {{{{ end }}}}
+        {{{{ if gt $restarts 0 }}}}
+        lastState:
+          terminated:
+            exitCode: 1
+            reason: Error
+            startedAt: {{{{ $now | Quote }}}}
+            finishedAt: {{{{ $now | Quote }}}}
+        {{{{ end }}}}
+      {{{{ end }}}}
+      {{{{ if gt $restarts 0 }}}}
+      phase: Running
+      {{{{ with PodIPWith .spec.nodeName (or .spec.hostNetwork false) (or .metadata.uid "") .metadata.name .metadata.namespace }}}}
+      podIP: {{{{ . | Quote }}}}
+      podIPs:
+      - ip: {{{{ . | Quote }}}}
+      {{{{ end }}}}
+      {{{{ else }}}}
+      phase: Pending
+      {{{{ end }}}}
+      startTime: {{{{ $now | Quote }}}}
+"""
+
+# A Running pod with EXIT_CODE_LABEL ends (after RUN_FOR_LABEL, if any) with
+# every container terminated with that code: Failed, or Succeeded for 0.
+EXIT_STAGE = f"""apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: skipper-pod-exit
+spec:
+  resourceRef:
+    apiGroup: v1
+    kind: Pod
+  selector:
+    matchExpressions:
+    - key: '.metadata.deletionTimestamp'
+      operator: 'DoesNotExist'
+    - key: '.status.phase'
+      operator: 'In'
+      values: ['Running']
+    - key: '.metadata.labels["{EXIT_CODE_LABEL}"]'
+      operator: 'Exists'
+  delay:
+    durationMilliseconds: 0
+    durationFrom:
+      jq:
+        expression: '.metadata.labels["{RUN_FOR_LABEL}"]'
+  next:
+    statusTemplate: |
+      {{{{ $now := Now }}}}
+      {{{{ $pod := . }}}}
+      {{{{ $code := index .metadata.labels "{EXIT_CODE_LABEL}" | atoi }}}}
+      conditions:
+      - lastTransitionTime: {{{{ $now | Quote }}}}
+        status: "False"
+        reason: PodCompleted
+        type: Ready
+      - lastTransitionTime: {{{{ $now | Quote }}}}
+        status: "False"
+        reason: PodCompleted
+        type: ContainersReady
+      containerStatuses:
+      {{{{ range .spec.containers }}}}
+      - image: {{{{ .image | Quote }}}}
+        name: {{{{ .name | Quote }}}}
+        ready: false
+        started: false
+        restartCount: 0
+        state:
+          terminated:
+            exitCode: {{{{ $code }}}}
+            reason: {{{{ if eq $code 0 }}}}Completed{{{{ else }}}}Error{{{{ end }}}}
+            startedAt: {{{{ or $pod.status.startTime $now | Quote }}}}
+            finishedAt: {{{{ $now | Quote }}}}
+      {{{{ end }}}}
+      phase: {{{{ if eq $code 0 }}}}Succeeded{{{{ else }}}}Failed{{{{ end }}}}
+"""
 
 
 def write_integration_config(path: Path, cdir: Path, state: dict[str, Any]) -> None:
@@ -591,14 +1059,17 @@ def write_integration_config(path: Path, cdir: Path, state: dict[str, Any]) -> N
         "skipper_test_audit_log": str(cdir / "logs" / "audit.log"),
         # Where kwok runs exec (as nobody): the only place a pod's "files" can live.
         "skipper_test_exec_dir": state.get("exec_dir", ""),
+        # Where tests put the log files their kwok Logs objects name.
+        "skipper_test_logs_dir": state.get("logs_dir", ""),
     }
     path.write_text("".join(f"{k}: {json.dumps(v)}\n" for k, v in lines.items()))
 
 
 def remove_state(cdir: Path) -> None:
     state = load_state(cdir) or {}
-    if state.get("exec_dir"):
-        shutil.rmtree(state["exec_dir"], ignore_errors=True)
+    for folder in ("exec_dir", "logs_dir"):
+        if state.get(folder):
+            shutil.rmtree(state[folder], ignore_errors=True)
     shutil.rmtree(cdir, ignore_errors=True)
 
 
