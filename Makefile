@@ -29,7 +29,8 @@ help:
 	@echo "             ONLY=unit|sanity|integration|molecule|lint runs one phase, KEEP_CLUSTER=1 keeps the test cluster"
 	@echo "make status  print the demo apps' status again"
 	@echo "make down    stop the demo cluster"
-	@echo "make bench   measure a no-op deploy against its peers (needs the demo cluster), then whole formations on a cluster of its own (about 20 min)"
+	@echo "make bench   measure a no-op deploy against its peers (needs the demo cluster), whole formations on a cluster of"
+	@echo "             its own (about 20 min), rsync against kubectl cp and k8s_cp, and app_log against kubectl logs"
 
 # The collection is used straight from this checkout through a symlink.
 $(COLLECTIONS)/ansible_collections/skipper/platform:
@@ -74,7 +75,9 @@ test:
 bench: $(COLLECTIONS)/ansible_collections/skipper/platform
 	@venv=$$(tools/venv.sh benchmarks/requirements.txt $(PY_NEW)); \
 	PATH=$$venv/bin:$$PATH $(ANSIBLE_ENV) $$venv/bin/python benchmarks/run.py; \
-	PATH=$$venv/bin:$$PATH $(ANSIBLE_ENV) $$venv/bin/python benchmarks/formation.py
+	PATH=$$venv/bin:$$PATH $(ANSIBLE_ENV) $$venv/bin/python benchmarks/formation.py; \
+	PATH=$$venv/bin:$$PATH $(ANSIBLE_ENV) $$venv/bin/python benchmarks/rsync.py; \
+	PATH=$$venv/bin:$$PATH $(ANSIBLE_ENV) $$venv/bin/python benchmarks/logs.py
 
 cluster-build:
 	@bash tests/cluster/build.sh
