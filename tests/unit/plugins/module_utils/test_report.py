@@ -184,8 +184,8 @@ def hpa(name: str, target: str, spec: dict[str, Any] | None = None, status: dict
 
 
 ACTIVE = {"type": "ScalingActive", "status": "True", "reason": "ValidMetricFound"}
-CPU_READING = {"type": "Resource", "resource": {"name": "cpu", "current": {"averageUtilization": 81,
-                                                                         "averageValue": "81m"}}}
+CPU_READING = {"type": "Resource",
+               "resource": {"name": "cpu", "current": {"averageUtilization": 81, "averageValue": "81m"}}}
 NO_METRICS = {"type": "ScalingActive", "status": "False", "reason": "FailedGetResourceMetric",
               "message": "the HPA was unable to compute the replica count"}
 
@@ -318,9 +318,9 @@ def test_revisions_are_the_deployments_own_newest_first() -> None:
 
 
 def test_volumes_and_links_are_read_back() -> None:
-    live = {"metadata": {"name": "web", "namespace": "shop", "annotations": {
-                "skipper.platform/declared-links": '{"API_URL":"api.shop"}',
-                "skipper.platform/links": '{"SEARCH_URL":"search.shop"}'}},
+    annotations = {"skipper.platform/declared-links": '{"API_URL":"api.shop"}',
+                   "skipper.platform/links": '{"SEARCH_URL":"search.shop"}'}
+    live = {"metadata": {"name": "web", "namespace": "shop", "annotations": annotations},
             "spec": {"template": {"spec": {
                 "containers": [{"name": "app", "env": [{"name": "API_URL", "value": "http://api.shop.svc.cluster.local:80"},
                                                        {"name": "SEARCH_URL", "value": "http://search.shop.svc.cluster.local:9"},
@@ -344,6 +344,9 @@ def test_volumes_and_links_are_read_back() -> None:
                      "in": [{"app": "admin", "namespace": "shop", "name": "WEB_URL"}]}
 
 
+HOTFIX = {".": {}, "f:name": {}, "f:value": {}}
+
+
 def test_foreign_fields_name_the_manager_and_the_field() -> None:
     obj = {"metadata": {"managedFields": [
         {"manager": "skipper.platform", "operation": "Apply", "fieldsV1": {"f:spec": {"f:replicas": {}}}},
@@ -352,8 +355,7 @@ def test_foreign_fields_name_the_manager_and_the_field() -> None:
         {"manager": "kube-controller-manager", "operation": "Update", "subresource": "scale",
          "fieldsV1": {"f:spec": {"f:replicas": {}}}},
         {"manager": "kubectl-edit", "operation": "Update", "fieldsV1": {"f:spec": {"f:template": {"f:spec": {
-            "f:containers": {'k:{"name":"app"}': {"f:env": {".": {}, 'k:{"name":"HOTFIX"}': {".": {}, "f:name": {},
-                                                                                    "f:value": {}}}}}}}}}},
+            "f:containers": {'k:{"name":"app"}': {"f:env": {".": {}, 'k:{"name":"HOTFIX"}': HOTFIX}}}}}}}},
     ]}}
     assert _report.foreign_fields(obj) == {
         "kubectl-edit": ["spec.template.spec.containers[name=app].env[name=HOTFIX]"]}
