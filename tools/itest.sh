@@ -26,6 +26,9 @@ tmp=${TMPDIR:-/tmp}
 work="$tmp/itest-$name-$core"
 config="$tmp/itest-$name.yml"
 "$venv/bin/python" tests/cluster/cluster.py up --name "$name" --integration-config "$config" >/dev/null
+case " $* " in
+  *" vault_lookup "*) "$venv/bin/python" tests/vault/vault.py up --name "$name" --integration-config "$config" >/dev/null ;;
+esac
 rm -rf "$work"
 mkdir -p "$work/ansible_collections/skipper/platform"
 git ls-files -co --exclude-standard -z | xargs -0 tar cf - 2>/dev/null | tar xf - -C "$work/ansible_collections/skipper/platform"

@@ -352,6 +352,10 @@ def cluster_command(python: str, *args: str) -> list[str]:
     return [python, str(ROOT / "tests" / "cluster" / "cluster.py"), *args, "--name", CLUSTER]
 
 
+def vault_command(python: str, *args: str) -> list[str]:
+    return [python, str(ROOT / "tests" / "vault" / "vault.py"), *args, "--name", CLUSTER]
+
+
 def cluster_running(python: str) -> bool:
     """Whether the test cluster is up and healthy (before this run touches it)."""
     return subprocess.run(cluster_command(python, "status"), cwd=ROOT, stdout=subprocess.DEVNULL,
@@ -359,12 +363,13 @@ def cluster_running(python: str) -> bool:
 
 
 def settle_cluster(tally: Tally, python: str, was_running: bool, keep: bool) -> None:
-    """Stop the test cluster at the end of the run, or say that it keeps running and how to stop it."""
+    """Stop the test cluster (and its Vault) at the end of the run, or say that it keeps running and how to stop it."""
     origin = "already running before this run" if was_running else "started by this run"
     if keep:
         tally.notes.append(f"test cluster '{CLUSTER}' ({origin}) keeps running (KEEP_CLUSTER=1); stop it with: "
                            f"tests/cluster/cluster.py down --name {CLUSTER}")
         return
+    subprocess.run(vault_command(python, "down"), cwd=ROOT, check=False)
     rc = subprocess.run(cluster_command(python, "down"), cwd=ROOT, check=False).returncode
     if rc == 0:
         tally.notes.append(f"test cluster '{CLUSTER}' ({origin}) stopped; make test KEEP_CLUSTER=1 keeps it running")
@@ -403,6 +408,11 @@ def main() -> int:
                     tally.add(f"integration ({core})", 0, 1, started)
                 tally.add("molecule", 0, 1, started)
                 phases -= {"integration", "molecule"}
+            elif "integration" in phases:
+                # The vault lookup's Vault dev server (built once, cached), after the cluster: it adds its
+                # address and token to the integration config the cluster wrote.
+                if run(vault_command(cluster_python, "up", "--integration-config", str(config)), ROOT)[0] != 0:
+                    print("!! the Vault dev server did not come up: the vault_lookup target will fail", flush=True)
         for core, venv in cores:
             coll = copy_collection(work / core)
             if "unit" in phases:
