@@ -134,9 +134,14 @@ def check_policy(spec: dict[str, Any], params: dict[str, Any], manifests: list[d
     levels = _policy.check_levels(policy.get("rules") or {})
     violations = _policy.evaluate(manifests, levels, production=bool(params.get("production")),
                                   allowed_registries=tuple(policy.get("allowed_registries") or ()))
+    warned: dict[str, list[str]] = {}
     for violation in violations:
         if violation["level"] == "warning":
-            plan.note(f"policy: {_policy.describe(violation)}")
+            # One warning per object and container, naming each rule: a formation of many apps stays readable.
+            where, _sep, what = _policy.describe(violation).partition(f": {violation['field']}: ")
+            warned.setdefault(where, []).append(what or _policy.describe(violation))
+    for where, rules in warned.items():
+        plan.note(f"{where}: policy warning(s): {'; '.join(rules)} (set the rules' levels in policy to change this)")
     errors = [v for v in violations if v["level"] == "error"]
     if errors:
         raise ValidationError(f"app {spec['name']}: policy: {len(errors)} violation(s), so nothing was written: "
