@@ -60,6 +60,8 @@ class Plan:
         self.force = False
         # Every skipper.platform Ingress of the namespace, when read (for route conflicts).
         self.ingresses: list[dict[str, Any]] | None = None
+        # Kinds the app does not declare and may not list, with why.
+        self.unlisted: list[str] = []
 
     def record(self, kind: str, namespace: str | None, name: str, action: str,
                before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> None:
@@ -238,8 +240,7 @@ def _owned_live(svc: Service, plan: Plan, kind: str, declared: bool,
     else:
         items, why = svc.list_optional(kind, plan.namespace, owned_selector(app))
         if items is None:
-            plan.note(f"app {app}: cannot list {res.KINDS[kind][1]} in namespace {plan.namespace} ({why}); any the "
-                      "app made earlier and no longer declares are left in place")
+            plan.unlisted.append(f"{res.KINDS[kind][1]} ({why})")
             return None
     return {o["metadata"]["name"]: o for o in items or [] if not declared_elsewhere(o)}
 
@@ -301,6 +302,9 @@ def plan_app(svc: Service, params: dict[str, Any], known_namespace: bool | None 
     for kind in OWNED_KINDS:
         owned[kind] = _owned_live(svc, plan, kind, kind in wanted_kinds or declared.owns(kind), listed, exists)
         live.update({(kind, name): obj for name, obj in (owned[kind] or {}).items()})
+    if plan.unlisted:
+        plan.note(f"app {plan.name}: cannot list {', '.join(plan.unlisted)} in namespace {namespace}; any of those "
+                  "the app made earlier and no longer declares are left in place")
     for manifest in manifests:
         key = (manifest["kind"], manifest["metadata"]["name"])
         if key not in live and exists:
