@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ansible.module_utils.basic import missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ._auth import auth_arg_spec
 from ._client import DEPS_ERROR, HAS_DEPS, Client
@@ -19,6 +19,16 @@ def argument_spec(**options: dict[str, Any]) -> dict[str, Any]:
     spec = auth_arg_spec()
     spec.update(options)
     return spec
+
+
+def run_module(runner: Callable[[Service, dict[str, Any], bool], dict[str, Any]], options: dict[str, Any],
+               **module_kwargs: Any) -> None:
+    """A module's whole main(): its options beside the connection's, one runner, the result or the failure."""
+    module = AnsibleModule(argument_spec=argument_spec(**options), supports_check_mode=True, **module_kwargs)
+    result, failure = execute(module, runner)
+    if failure:
+        module.fail_json(**failure)
+    module.exit_json(**result)
 
 
 def execute(module: Any, runner: Callable[[Service, dict[str, Any], bool], dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any] | None]:

@@ -364,9 +364,8 @@ diff:
   elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.skipper.platform.plugins.module_utils._app import run
-from ansible_collections.skipper.platform.plugins.module_utils._module import argument_spec, execute
+from ansible_collections.skipper.platform.plugins.module_utils._module import run_module
 
 ROUTE_SPEC = {
     "host": {"type": "str", "required": True},
@@ -377,45 +376,37 @@ ROUTE_SPEC = {
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec=argument_spec(
-            name={"type": "str", "required": True},
-            namespace={"type": "str", "required": True},
-            state={"type": "str", "choices": ["present", "absent", "restarted"], "default": "present"},
-            image={"type": "str"},
-            version={"type": "str"},
-            port={"type": "int", "default": 8080},
-            replicas={"type": "int"},
-            autoscale={"type": "dict"},
-            links={"type": "list", "elements": "dict"},
-            volumes={"type": "list", "elements": "dict"},
-            delete_volumes={"type": "bool", "default": False},
-            cron={"type": "list", "elements": "dict"},
-            security={"type": "dict"},
-            policy={"type": "dict"},
-            production={"type": "bool", "default": False},
-            rollback_on_failure={"type": "bool", "default": False},
-            unlink={"type": "bool", "default": False},
-            env={"type": "dict"},
-            secrets={"type": "dict", "no_log": False},  # names of Secrets and keys, never values
-            resources={"type": "dict"},
-            probes={"type": "dict"},
-            labels={"type": "dict"},
-            routes={"type": "list", "elements": "dict", "options": ROUTE_SPEC},
-            tls_issuer={"type": "str", "default": "letsencrypt"},
-            restart_id={"type": "str"},
-            create_namespace={"type": "bool", "default": False},
-            force={"type": "bool", "default": False},
-            wait={"type": "bool", "default": True},
-            wait_timeout={"type": "int", "default": 300},
-        ),
-        required_if=[("state", "present", ["image"])],
-        supports_check_mode=True,
-    )
-    result, failure = execute(module, run)
-    if failure:
-        module.fail_json(**failure)
-    module.exit_json(**result)
+    run_module(run, dict(
+        name={"type": "str", "required": True},
+        namespace={"type": "str", "required": True},
+        state={"type": "str", "choices": ["present", "absent", "restarted"], "default": "present"},
+        image={"type": "str"},
+        version={"type": "str"},
+        port={"type": "int", "default": 8080},
+        replicas={"type": "int"},
+        autoscale={"type": "dict"},
+        links={"type": "list", "elements": "dict"},
+        volumes={"type": "list", "elements": "dict"},
+        delete_volumes={"type": "bool", "default": False},
+        cron={"type": "list", "elements": "dict"},
+        security={"type": "dict"},
+        policy={"type": "dict"},
+        production={"type": "bool", "default": False},
+        rollback_on_failure={"type": "bool", "default": False},
+        unlink={"type": "bool", "default": False},
+        env={"type": "dict"},
+        secrets={"type": "dict", "no_log": False},  # names of Secrets and keys, never values
+        resources={"type": "dict"},
+        probes={"type": "dict"},
+        labels={"type": "dict"},
+        routes={"type": "list", "elements": "dict", "options": ROUTE_SPEC},
+        tls_issuer={"type": "str", "default": "letsencrypt"},
+        restart_id={"type": "str"},
+        create_namespace={"type": "bool", "default": False},
+        force={"type": "bool", "default": False},
+        wait={"type": "bool", "default": True},
+        wait_timeout={"type": "int", "default": 300},
+    ), required_if=[("state", "present", ["image"])])
 
 
 if __name__ == "__main__":

@@ -139,33 +139,24 @@ diff:
             before: {spec: {maxReplicas: 6}}, after: {spec: {maxReplicas: 10}}}]
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.skipper.platform.plugins.module_utils._autoscale import run
-from ansible_collections.skipper.platform.plugins.module_utils._module import argument_spec, execute
+from ansible_collections.skipper.platform.plugins.module_utils._module import run_module
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec=argument_spec(
-            name={"type": "str", "required": True},
-            namespace={"type": "str", "required": True},
-            state={"type": "str", "choices": ["present", "absent"], "default": "present"},
-            min={"type": "int", "default": 1},
-            max={"type": "int"},
-            cpu={"type": "int"},
-            memory={"type": "int"},
-            replicas={"type": "int"},
-            force={"type": "bool", "default": False},
-            wait={"type": "bool", "default": True},
-            wait_timeout={"type": "int", "default": 300},
-        ),
-        required_if=[("state", "present", ["max"]), ("state", "absent", ["replicas"])],
-        supports_check_mode=True,
-    )
-    result, failure = execute(module, run)
-    if failure:
-        module.fail_json(**failure)
-    module.exit_json(**result)
+    run_module(run, dict(
+        name={"type": "str", "required": True},
+        namespace={"type": "str", "required": True},
+        state={"type": "str", "choices": ["present", "absent"], "default": "present"},
+        min={"type": "int", "default": 1},
+        max={"type": "int"},
+        cpu={"type": "int"},
+        memory={"type": "int"},
+        replicas={"type": "int"},
+        force={"type": "bool", "default": False},
+        wait={"type": "bool", "default": True},
+        wait_timeout={"type": "int", "default": 300},
+    ), required_if=[("state", "present", ["max"]), ("state", "absent", ["replicas"])])
 
 
 if __name__ == "__main__":

@@ -207,37 +207,27 @@ msg:
   sample: skipped, since /data/.imported exists
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.skipper.platform.plugins.module_utils._exec import run_app_exec
-from ansible_collections.skipper.platform.plugins.module_utils._module import argument_spec, execute
+from ansible_collections.skipper.platform.plugins.module_utils._module import run_module
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec=argument_spec(
-            namespace={"type": "str", "required": True},
-            name={"type": "str", "required": True},
-            pod={"type": "str"},
-            all_pods={"type": "bool", "default": False},
-            container={"type": "str"},
-            argv={"type": "list", "elements": "str"},
-            cmd={"type": "str"},
-            stdin={"type": "str"},
-            stdin_add_newline={"type": "bool", "default": True},
-            creates={"type": "str"},
-            removes={"type": "str"},
-            ok_rc={"type": "list", "elements": "int", "default": [0]},
-            timeout={"type": "int"},
-            output_limit={"type": "int", "default": 10485760},
-        ),
-        mutually_exclusive=[("argv", "cmd")],
-        required_one_of=[("argv", "cmd")],
-        supports_check_mode=True,
-    )
-    result, failure = execute(module, run_app_exec)
-    if failure:
-        module.fail_json(**failure)
-    module.exit_json(**result)
+    run_module(run_app_exec, dict(
+        namespace={"type": "str", "required": True},
+        name={"type": "str", "required": True},
+        pod={"type": "str"},
+        all_pods={"type": "bool", "default": False},
+        container={"type": "str"},
+        argv={"type": "list", "elements": "str"},
+        cmd={"type": "str"},
+        stdin={"type": "str"},
+        stdin_add_newline={"type": "bool", "default": True},
+        creates={"type": "str"},
+        removes={"type": "str"},
+        ok_rc={"type": "list", "elements": "int", "default": [0]},
+        timeout={"type": "int"},
+        output_limit={"type": "int", "default": 10485760},
+    ), mutually_exclusive=[("argv", "cmd")], required_one_of=[("argv", "cmd")])
 
 
 if __name__ == "__main__":

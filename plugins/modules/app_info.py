@@ -209,25 +209,16 @@ unavailable:
   version_added: 0.2.0
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.skipper.platform.plugins.module_utils._info import read_apps
-from ansible_collections.skipper.platform.plugins.module_utils._module import argument_spec, execute
+from ansible_collections.skipper.platform.plugins.module_utils._module import run_module
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec=argument_spec(
-            namespace={"type": "str", "required": True},
-            name={"type": "str"},
-            formation={"type": "str"},
-        ),
-        supports_check_mode=True,
-    )
-    result, failure = execute(
-        module, lambda svc, params, _check: read_apps(svc, params["namespace"], params["name"], params["formation"]))
-    if failure:
-        module.fail_json(**failure)
-    module.exit_json(**result)
+    run_module(lambda svc, params, _check: read_apps(svc, params["namespace"], params["name"], params["formation"]), dict(
+        namespace={"type": "str", "required": True},
+        name={"type": "str"},
+        formation={"type": "str"},
+    ))
 
 
 if __name__ == "__main__":

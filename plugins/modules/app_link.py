@@ -178,30 +178,22 @@ diff:
   elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.skipper.platform.plugins.module_utils._link_runner import run
-from ansible_collections.skipper.platform.plugins.module_utils._module import argument_spec, execute
+from ansible_collections.skipper.platform.plugins.module_utils._module import run_module
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec=argument_spec(
-            app={"type": "str", "required": True},
-            namespace={"type": "str", "required": True},
-            to={"type": "str", "required": True},
-            to_namespace={"type": "str"},
-            public={"type": "bool", "default": False},
-            name={"type": "str"},
-            state={"type": "str", "choices": ["present", "absent"], "default": "present"},
-            wait={"type": "bool", "default": True},
-            wait_timeout={"type": "int", "default": 300},
-        ),
-        supports_check_mode=True,
-    )
-    result, failure = execute(module, run)
-    if failure:
-        module.fail_json(**failure)
-    module.exit_json(**result)
+    run_module(run, dict(
+        app={"type": "str", "required": True},
+        namespace={"type": "str", "required": True},
+        to={"type": "str", "required": True},
+        to_namespace={"type": "str"},
+        public={"type": "bool", "default": False},
+        name={"type": "str"},
+        state={"type": "str", "choices": ["present", "absent"], "default": "present"},
+        wait={"type": "bool", "default": True},
+        wait_timeout={"type": "int", "default": 300},
+    ))
 
 
 if __name__ == "__main__":

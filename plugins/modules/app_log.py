@@ -180,35 +180,25 @@ truncated:
            message: "the earliest 90000 line(s) (5400000 bytes of text) from ... to ... were cut (max_lines: 10000)"}
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.skipper.platform.plugins.module_utils._logs import read_logs
-from ansible_collections.skipper.platform.plugins.module_utils._module import argument_spec, execute
+from ansible_collections.skipper.platform.plugins.module_utils._module import run_module
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec=argument_spec(
-            name={"type": "str", "required": True},
-            namespace={"type": "str", "required": True},
-            container={"type": "str"},
-            since={"type": "str"},
-            until={"type": "str"},
-            tail={"type": "int"},
-            previous={"type": "bool", "default": False},
-            follow_for={"type": "str"},
-            max_lines={"type": "int", "default": 10000},
-            max_bytes={"type": "int", "default": 10485760},
-            keep={"type": "str", "choices": ["first", "last"], "default": "last"},
-            output={"type": "str", "choices": ["both", "lines", "stdout"], "default": "both"},
-        ),
-        supports_check_mode=True,
-    )
-    result, failure = execute(module, lambda svc, params, _check: read_logs(svc, params))
-    if failure:
-        module.fail_json(**failure)
-    for warning in result.pop("warnings", []):
-        module.warn(warning)
-    module.exit_json(**result)
+    run_module(lambda svc, params, _check: read_logs(svc, params), dict(
+        name={"type": "str", "required": True},
+        namespace={"type": "str", "required": True},
+        container={"type": "str"},
+        since={"type": "str"},
+        until={"type": "str"},
+        tail={"type": "int"},
+        previous={"type": "bool", "default": False},
+        follow_for={"type": "str"},
+        max_lines={"type": "int", "default": 10000},
+        max_bytes={"type": "int", "default": 10485760},
+        keep={"type": "str", "choices": ["first", "last"], "default": "last"},
+        output={"type": "str", "choices": ["both", "lines", "stdout"], "default": "both"},
+    ))
 
 
 if __name__ == "__main__":

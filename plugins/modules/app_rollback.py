@@ -133,26 +133,18 @@ diff:
             after: {spec: {template: {spec: {containers: [{image: "registry.example.com/shop/web:1.4.1"}]}}}}}]
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.skipper.platform.plugins.module_utils._module import argument_spec, execute
+from ansible_collections.skipper.platform.plugins.module_utils._module import run_module
 from ansible_collections.skipper.platform.plugins.module_utils._rollback import run
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec=argument_spec(
-            name={"type": "str", "required": True},
-            namespace={"type": "str", "required": True},
-            revision={"type": "int"},
-            wait={"type": "bool", "default": True},
-            wait_timeout={"type": "int", "default": 300},
-        ),
-        supports_check_mode=True,
-    )
-    result, failure = execute(module, run)
-    if failure:
-        module.fail_json(**failure)
-    module.exit_json(**result)
+    run_module(run, dict(
+        name={"type": "str", "required": True},
+        namespace={"type": "str", "required": True},
+        revision={"type": "int"},
+        wait={"type": "bool", "default": True},
+        wait_timeout={"type": "int", "default": 300},
+    ))
 
 
 if __name__ == "__main__":

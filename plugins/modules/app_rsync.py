@@ -164,32 +164,24 @@ bytes_received:
   sample: 40960
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.skipper.platform.plugins.module_utils._module import argument_spec, execute
+from ansible_collections.skipper.platform.plugins.module_utils._module import run_module
 from ansible_collections.skipper.platform.plugins.module_utils._rsync import run_app_rsync
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec=argument_spec(
-            namespace={"type": "str", "required": True},
-            name={"type": "str", "required": True},
-            mode={"type": "str", "choices": ["push", "pull"], "default": "push"},
-            src={"type": "str", "required": True},
-            dest={"type": "str", "required": True},
-            pod={"type": "str"},
-            all_pods={"type": "bool", "default": False},
-            container={"type": "str"},
-            delete={"type": "bool", "default": False},
-            exclude={"type": "list", "elements": "str", "default": []},
-            timeout={"type": "float"},
-        ),
-        supports_check_mode=True,
-    )
-    result, failure = execute(module, run_app_rsync)
-    if failure:
-        module.fail_json(**failure)
-    module.exit_json(**result)
+    run_module(run_app_rsync, dict(
+        namespace={"type": "str", "required": True},
+        name={"type": "str", "required": True},
+        mode={"type": "str", "choices": ["push", "pull"], "default": "push"},
+        src={"type": "str", "required": True},
+        dest={"type": "str", "required": True},
+        pod={"type": "str"},
+        all_pods={"type": "bool", "default": False},
+        container={"type": "str"},
+        delete={"type": "bool", "default": False},
+        exclude={"type": "list", "elements": "str", "default": []},
+        timeout={"type": "float"},
+    ))
 
 
 if __name__ == "__main__":

@@ -109,26 +109,18 @@ diff:
             before: {spec: {replicas: 2}}, after: {spec: {replicas: 6}}}]
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.skipper.platform.plugins.module_utils._module import argument_spec, execute
+from ansible_collections.skipper.platform.plugins.module_utils._module import run_module
 from ansible_collections.skipper.platform.plugins.module_utils._scale import run
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec=argument_spec(
-            name={"type": "str", "required": True},
-            namespace={"type": "str", "required": True},
-            replicas={"type": "int", "required": True},
-            wait={"type": "bool", "default": True},
-            wait_timeout={"type": "int", "default": 300},
-        ),
-        supports_check_mode=True,
-    )
-    result, failure = execute(module, run)
-    if failure:
-        module.fail_json(**failure)
-    module.exit_json(**result)
+    run_module(run, dict(
+        name={"type": "str", "required": True},
+        namespace={"type": "str", "required": True},
+        replicas={"type": "int", "required": True},
+        wait={"type": "bool", "default": True},
+        wait_timeout={"type": "int", "default": 300},
+    ))
 
 
 if __name__ == "__main__":

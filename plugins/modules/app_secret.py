@@ -149,29 +149,21 @@ restart:
   sample: {restarted: true, rollout: {status: succeeded, message: all replicas updated and available}}
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.skipper.platform.plugins.module_utils._app_secret import converge
-from ansible_collections.skipper.platform.plugins.module_utils._module import argument_spec, execute
+from ansible_collections.skipper.platform.plugins.module_utils._module import run_module
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec=argument_spec(
-            app={"type": "str", "required": True},
-            namespace={"type": "str", "required": True},
-            state={"type": "str", "choices": ["present", "absent", "rolled_back"], "default": "present"},
-            values={"type": "dict", "no_log": True},
-            remove={"type": "list", "elements": "str", "no_log": False},
-            restart={"type": "bool", "default": False},
-            wait={"type": "bool", "default": True},
-            wait_timeout={"type": "int", "default": 300},
-        ),
-        supports_check_mode=True,
-    )
-    result, failure = execute(module, converge)
-    if failure:
-        module.fail_json(**failure)
-    module.exit_json(**result)
+    run_module(converge, dict(
+        app={"type": "str", "required": True},
+        namespace={"type": "str", "required": True},
+        state={"type": "str", "choices": ["present", "absent", "rolled_back"], "default": "present"},
+        values={"type": "dict", "no_log": True},
+        remove={"type": "list", "elements": "str", "no_log": False},
+        restart={"type": "bool", "default": False},
+        wait={"type": "bool", "default": True},
+        wait_timeout={"type": "int", "default": 300},
+    ))
 
 
 if __name__ == "__main__":

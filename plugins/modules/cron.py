@@ -196,42 +196,32 @@ run:
            reason: null, message: succeeded}
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.skipper.platform.plugins.module_utils._cron import run_cron
-from ansible_collections.skipper.platform.plugins.module_utils._module import argument_spec, execute
+from ansible_collections.skipper.platform.plugins.module_utils._module import run_module
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec=argument_spec(
-            app={"type": "str", "required": True},
-            namespace={"type": "str", "required": True},
-            name={"type": "str", "required": True},
-            state={"type": "str", "choices": ["present", "absent", "suspended"], "default": "present"},
-            schedule={"type": "str"},
-            command={"type": "list", "elements": "str"},
-            timezone={"type": "str"},
-            concurrency_policy={"type": "str", "choices": ["Allow", "Forbid", "Replace"], "default": "Forbid"},
-            successful_history_limit={"type": "int", "default": 3},
-            failed_history_limit={"type": "int", "default": 1},
-            starting_deadline={"type": "int"},
-            active_deadline={"type": "int"},
-            backoff_limit={"type": "int"},
-            labels={"type": "dict"},
-            run={"type": "str", "choices": ["now"]},
-            wait_timeout={"type": "int", "default": 300},
-            log_lines={"type": "int", "default": 20},
-            fail_on_error={"type": "bool", "default": True},
-            force={"type": "bool", "default": False},
-        ),
-        supports_check_mode=True,
-    )
-    result, failure = execute(module, run_cron)
-    if failure:
-        module.fail_json(**failure)
-    for warning in result.pop("warnings", []):
-        module.warn(warning)
-    module.exit_json(**result)
+    run_module(run_cron, dict(
+        app={"type": "str", "required": True},
+        namespace={"type": "str", "required": True},
+        name={"type": "str", "required": True},
+        state={"type": "str", "choices": ["present", "absent", "suspended"], "default": "present"},
+        schedule={"type": "str"},
+        command={"type": "list", "elements": "str"},
+        timezone={"type": "str"},
+        concurrency_policy={"type": "str", "choices": ["Allow", "Forbid", "Replace"], "default": "Forbid"},
+        successful_history_limit={"type": "int", "default": 3},
+        failed_history_limit={"type": "int", "default": 1},
+        starting_deadline={"type": "int"},
+        active_deadline={"type": "int"},
+        backoff_limit={"type": "int"},
+        labels={"type": "dict"},
+        run={"type": "str", "choices": ["now"]},
+        wait_timeout={"type": "int", "default": 300},
+        log_lines={"type": "int", "default": 20},
+        fail_on_error={"type": "bool", "default": True},
+        force={"type": "bool", "default": False},
+    ))
 
 
 if __name__ == "__main__":

@@ -141,25 +141,17 @@ cron_jobs:
                 start: "2026-11-25T03:00:01Z", end: "2026-11-25T03:00:09Z", duration: 8.0, reason: null, message: null}]
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.skipper.platform.plugins.module_utils._cron import read_cron
-from ansible_collections.skipper.platform.plugins.module_utils._module import argument_spec, execute
+from ansible_collections.skipper.platform.plugins.module_utils._module import run_module
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec=argument_spec(
-            namespace={"type": "str", "required": True},
-            app={"type": "str"},
-            runs={"type": "int", "default": 5},
-            log_lines={"type": "int", "default": 0},
-        ),
-        supports_check_mode=True,
-    )
-    result, failure = execute(module, lambda svc, params, _check: read_cron(svc, params))
-    if failure:
-        module.fail_json(**failure)
-    module.exit_json(**result)
+    run_module(lambda svc, params, _check: read_cron(svc, params), dict(
+        namespace={"type": "str", "required": True},
+        app={"type": "str"},
+        runs={"type": "int", "default": 5},
+        log_lines={"type": "int", "default": 0},
+    ))
 
 
 if __name__ == "__main__":

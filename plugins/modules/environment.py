@@ -124,32 +124,24 @@ diff:
   elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.skipper.platform.plugins.module_utils._environment import converge_environment
-from ansible_collections.skipper.platform.plugins.module_utils._module import argument_spec, execute
+from ansible_collections.skipper.platform.plugins.module_utils._module import run_module
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec=argument_spec(
-            namespace={"type": "str", "required": True},
-            formation={"type": "str"},
-            environment={"type": "str"},
-            production={"type": "bool", "default": False},
-            domain={"type": "str"},
-            cpu={"type": "str"},
-            default_cpu={"type": "dict"},
-            memory={"type": "dict"},
-            labels={"type": "dict"},
-            deployer={"type": "bool", "default": True},
-            force={"type": "bool", "default": False},
-        ),
-        supports_check_mode=True,
-    )
-    result, failure = execute(module, converge_environment)
-    if failure:
-        module.fail_json(**failure)
-    module.exit_json(**result)
+    run_module(converge_environment, dict(
+        namespace={"type": "str", "required": True},
+        formation={"type": "str"},
+        environment={"type": "str"},
+        production={"type": "bool", "default": False},
+        domain={"type": "str"},
+        cpu={"type": "str"},
+        default_cpu={"type": "dict"},
+        memory={"type": "dict"},
+        labels={"type": "dict"},
+        deployer={"type": "bool", "default": True},
+        force={"type": "bool", "default": False},
+    ))
 
 
 if __name__ == "__main__":

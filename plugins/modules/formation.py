@@ -211,41 +211,33 @@ diff:
   elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.skipper.platform.plugins.module_utils._formation import converge_formation
-from ansible_collections.skipper.platform.plugins.module_utils._module import argument_spec, execute
+from ansible_collections.skipper.platform.plugins.module_utils._module import run_module
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec=argument_spec(
-            name={"type": "str", "required": True},
-            namespace={"type": "str", "required": True},
-            apps={"type": "dict", "default": {}},
-            defaults={"type": "dict"},
-            versions={"type": "dict"},
-            environment={"type": "str"},
-            domain={"type": "str"},
-            production={"type": "bool", "default": False},
-            instances={"type": "dict"},
-            policy={"type": "dict"},
-            delete_volumes={"type": "bool", "default": False},
-            prune={"type": "bool", "default": False},
-            confirm_production_delete={"type": "bool", "default": False},
-            create_namespace={"type": "bool", "default": False},
-            force={"type": "bool", "default": False},
-            tls_issuer={"type": "str", "default": "letsencrypt"},
-            concurrency={"type": "int", "default": 8},
-            wait={"type": "bool", "default": True},
-            wait_timeout={"type": "int", "default": 300},
-            lock_timeout={"type": "int", "default": 120},
-        ),
-        supports_check_mode=True,
-    )
-    result, failure = execute(module, converge_formation)
-    if failure:
-        module.fail_json(**failure)
-    module.exit_json(**result)
+    run_module(converge_formation, dict(
+        name={"type": "str", "required": True},
+        namespace={"type": "str", "required": True},
+        apps={"type": "dict", "default": {}},
+        defaults={"type": "dict"},
+        versions={"type": "dict"},
+        environment={"type": "str"},
+        domain={"type": "str"},
+        production={"type": "bool", "default": False},
+        instances={"type": "dict"},
+        policy={"type": "dict"},
+        delete_volumes={"type": "bool", "default": False},
+        prune={"type": "bool", "default": False},
+        confirm_production_delete={"type": "bool", "default": False},
+        create_namespace={"type": "bool", "default": False},
+        force={"type": "bool", "default": False},
+        tls_issuer={"type": "str", "default": "letsencrypt"},
+        concurrency={"type": "int", "default": 8},
+        wait={"type": "bool", "default": True},
+        wait_timeout={"type": "int", "default": 300},
+        lock_timeout={"type": "int", "default": 120},
+    ))
 
 
 if __name__ == "__main__":

@@ -229,8 +229,7 @@ diff:
   elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.skipper.platform.plugins.module_utils._module import argument_spec, execute
+from ansible_collections.skipper.platform.plugins.module_utils._module import run_module
 from ansible_collections.skipper.platform.plugins.module_utils._route_runner import run
 
 PATH_SPEC = {
@@ -241,29 +240,21 @@ PATH_SPEC = {
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec=argument_spec(
-            name={"type": "str", "required": True},
-            namespace={"type": "str", "required": True},
-            state={"type": "str", "choices": ["present", "absent"], "default": "present"},
-            hostname={"type": "str"},
-            domain={"type": "str"},
-            environment={"type": "str"},
-            production={"type": "bool", "default": False},
-            paths={"type": "list", "elements": "dict", "options": PATH_SPEC},
-            tls={"type": "bool", "default": False},
-            issuer={"type": "str", "default": "letsencrypt"},
-            ingress_class={"type": "str"},
-            controller={"type": "str", "choices": ["nginx", "traefik"], "default": "nginx"},
-            kind={"type": "str", "choices": ["Ingress", "Route"], "default": "Ingress"},
-        ),
-        required_if=[("state", "present", ["paths"])],
-        supports_check_mode=True,
-    )
-    result, failure = execute(module, run)
-    if failure:
-        module.fail_json(**failure)
-    module.exit_json(**result)
+    run_module(run, dict(
+        name={"type": "str", "required": True},
+        namespace={"type": "str", "required": True},
+        state={"type": "str", "choices": ["present", "absent"], "default": "present"},
+        hostname={"type": "str"},
+        domain={"type": "str"},
+        environment={"type": "str"},
+        production={"type": "bool", "default": False},
+        paths={"type": "list", "elements": "dict", "options": PATH_SPEC},
+        tls={"type": "bool", "default": False},
+        issuer={"type": "str", "default": "letsencrypt"},
+        ingress_class={"type": "str"},
+        controller={"type": "str", "choices": ["nginx", "traefik"], "default": "nginx"},
+        kind={"type": "str", "choices": ["Ingress", "Route"], "default": "Ingress"},
+    ), required_if=[("state", "present", ["paths"])])
 
 
 if __name__ == "__main__":

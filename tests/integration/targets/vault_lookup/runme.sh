@@ -8,21 +8,17 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 config=../../integration_config.yml
 [ -f "$config" ] || { echo "FAILED: $config is missing" >&2; exit 1; }
-# Random values, never printed: the check below looks for them. VAULT_ADDR
-# and VAULT_TOKEN are exported from the config, as a user's shell would have
-# them, for the lookups that are given neither url nor token.
+# shellcheck disable=SC1091  # shared with the other secret targets
+. ../setup_k8s/files/leak_check.sh
+leak_values password rotated user
+# VAULT_ADDR and VAULT_TOKEN are exported from the config, as a user's shell
+# would have them, for the lookups that are given neither url nor token.
 python3 - "$work" "$config" <<'PY'
-import base64, json, secrets, shlex, sys
+import shlex, sys
 import yaml
 work, config = sys.argv[1:]
 with open(config) as f:
     settings = yaml.safe_load(f) or {}
-values = {name: f"{name}-{secrets.token_hex(12)}" for name in ("password", "rotated", "user")}
-with open(f"{work}/values.json", "w") as f:
-    json.dump({"secret_values": values}, f)
-with open(f"{work}/patterns", "w") as f:
-    for v in values.values():
-        f.write(v + "\n" + base64.b64encode(v.encode()).decode() + "\n")
 with open(f"{work}/env.sh", "w") as f:
     addr, token = settings.get("skipper_test_vault_addr"), settings.get("skipper_test_vault_token")
     if addr and token:
@@ -36,18 +32,7 @@ fi
 # shellcheck disable=SC1091
 . "$work/env.sh"
 unset ANSIBLE_HASHI_VAULT_ADDR ANSIBLE_HASHI_VAULT_TOKEN VAULT_NAMESPACE VAULT_CACERT VAULT_SKIP_VERIFY
-status=0
-ansible-playbook test.yml -i "$INVENTORY_PATH" "$@" -vvvv --diff -e "@$config" -e "@$work/values.json" \
-  -e "leak_dir=$work" >"$work/output.log" 2>&1 || status=$?
-leaks=$(grep -l -F -f "$work/patterns" "$work/output.log" "$work/results.json" 2>/dev/null || true)
-if [ -n "$leaks" ]; then
-  echo "FAILED: a secret value appears in: $(echo "$leaks" | xargs -n1 basename | tr '\n' ' ')" >&2
-  exit 1
-fi
-# Show the output only once it is known to hold no value.
-cat "$work/output.log"
-[ "$status" -eq 0 ] || { echo "FAILED: test.yml exited with $status" >&2; exit "$status"; }
-[ -s "$work/results.json" ] || { echo "FAILED: results.json was not written" >&2; exit 1; }
+run_checked results.json -- "$@" -e "@$config"
 grep -q "skipper.platform.vault: reading secret .*/nope in the KV v2 engine secret at Vault .*: not found" "$work/output.log" \
   || { echo "FAILED: no warning for on_missing=warn" >&2; exit 1; }
 grep -q "skipper.platform.vault: reading secret .*/db in the KV v2 engine secret at Vault .* is forbidden" "$work/output.log" \
