@@ -266,3 +266,15 @@ def test_a_route_another_app_serves_is_refused_naming_both(svc: FakeService) -> 
         _app.run(svc, params(), check_mode=False)  # type: ignore[arg-type]
     assert "shop.example.com/ is claimed by app api and app web" in caught.value.message
     assert svc.writes() == []
+
+
+def test_removing_a_linked_app_names_its_linkers_or_unlinks_them(svc: FakeService) -> None:
+    _app.run(svc, params(name="api", routes=[]), check_mode=False)  # type: ignore[arg-type]
+    _app.run(svc, params(links=[{"app": "api"}]), check_mode=False)  # type: ignore[arg-type]
+    env = svc.objects[("Deployment", "shop", "web")]["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert {"name": "API_URL", "value": "http://api.shop.svc.cluster.local:8080"} in env
+    warned = _app.run(svc, params(name="api", state="absent"), check_mode=True)  # type: ignore[arg-type]
+    assert any("still linked from shop/web (API_URL)" in w for w in warned["warnings"])
+    # A declared link is the inventory's: unlink names it rather than fight the inventory.
+    unlinked = _app.run(svc, params(name="api", state="absent", unlink=True), check_mode=True)  # type: ignore[arg-type]
+    assert any("app shop/web declares a link to it (API_URL)" in w for w in unlinked["warnings"])
