@@ -143,8 +143,8 @@ def direct_runs(env: dict[str, str], tree: Path, remote: Path, pulled: Path, cha
     from ansible_collections.skipper.platform.plugins.module_utils._service import Service
 
     svc = Service(Client({"kubeconfig": env["K8S_AUTH_KUBECONFIG"]}, env={}))
-    base = {"namespace": NAMESPACE, "name": APP, "pod": None, "all_pods": False, "container": None,
-            "delete": False, "exclude": [], "timeout": None}
+    base: dict[str, Any] = {"namespace": NAMESPACE, "name": APP, "pod": None, "all_pods": False,
+                            "container": None, "delete": False, "exclude": [], "timeout": None}
     times = {}
     for path in changed:
         path.write_bytes(rng.randbytes(path.stat().st_size))
@@ -197,15 +197,14 @@ def main() -> int:
             (local / name).mkdir()
         rsync = {"namespace": NAMESPACE, "name": APP}
         say(f"deploying the app and making the first copy of {args.files} files")
+        app = {"namespace": NAMESPACE, "name": APP, "create_namespace": True, "image": "registry.example.com/files",
+               "version": "1", "replicas": 1, "wait_timeout": 60}
+        push_args = {**rsync, "src": str(tree), "dest": str(pod_root / "ours")}
+        pull_args = {**rsync, "mode": "pull", "src": str(pod_root / "ours"), "dest": str(local / "pulled")}
         first = playbook([
-            {"name": "app", "skipper.platform.app": {"namespace": NAMESPACE, "name": APP, "create_namespace": True,
-                                                    "image": "registry.example.com/files", "version": "1",
-                                                    "replicas": 1, "wait_timeout": 60}},
-            {"name": "first push", "skipper.platform.app_rsync": {**rsync, "src": str(tree),
-                                                                 "dest": str(pod_root / "ours")}},
-            {"name": "first pull", "skipper.platform.app_rsync": {**rsync, "mode": "pull",
-                                                                 "src": str(pod_root / "ours"),
-                                                                 "dest": str(local / "pulled")}},
+            {"name": "app", "skipper.platform.app": app},
+            {"name": "first push", "skipper.platform.app_rsync": push_args},
+            {"name": "first pull", "skipper.platform.app_rsync": pull_args},
         ], env)
         full_push = first[1]
         pod = first[1][2]["pod"]
@@ -216,10 +215,8 @@ def main() -> int:
         say(f"{args.changed} files changed; timing the push")
         push = playbook([
             {"name": "ping", "ansible.builtin.ping": {}},
-            {"name": "app_rsync push", "skipper.platform.app_rsync": {**rsync, "src": str(tree),
-                                                                     "dest": str(pod_root / "ours")}},
-            {"name": "app_rsync push, nothing to do", "skipper.platform.app_rsync": {
-                **rsync, "src": str(tree), "dest": str(pod_root / "ours")}},
+            {"name": "app_rsync push", "skipper.platform.app_rsync": push_args},
+            {"name": "app_rsync push, nothing to do", "skipper.platform.app_rsync": push_args},
             {"name": "k8s_cp to_pod", "kubernetes.core.k8s_cp": {
                 "namespace": NAMESPACE, "pod": pod, "state": "to_pod", "local_path": str(tree),
                 "remote_path": str(pod_root / "k8s_cp")}},
@@ -233,9 +230,7 @@ def main() -> int:
             remote.write_bytes(rng.randbytes(remote.stat().st_size))
         say("timing the pull")
         pull = playbook([
-            {"name": "app_rsync pull", "skipper.platform.app_rsync": {**rsync, "mode": "pull",
-                                                                     "src": str(pod_root / "ours"),
-                                                                     "dest": str(local / "pulled")}},
+            {"name": "app_rsync pull", "skipper.platform.app_rsync": pull_args},
             {"name": "k8s_cp from_pod (may fail)", "ignore_errors": True, "kubernetes.core.k8s_cp": {
                 "namespace": NAMESPACE, "pod": pod, "state": "from_pod", "local_path": str(local / "k8s_cp-pull"),
                 "remote_path": str(pod_root / "ours")}},
@@ -281,9 +276,9 @@ def main() -> int:
     print(f"  app_rsync's own work (its runner, no Ansible start-up): push {direct['push']:.2f} s, "
           f"pull {direct['pull']:.2f} s")
     print("  ratios (full copy's time / app_rsync's task time):")
+    kubectl_ratio = f", kubectl cp {kubectl_push / ours_push[1]:.1f}x" if kubectl_push else ""
     print(f"    push: k8s_cp {k8s_push[1] / ours_push[1]:.1f}x, app_rsync's own full copy "
-          f"{full_push[1] / ours_push[1]:.1f}x" + (f", kubectl cp {kubectl_push / ours_push[1]:.1f}x"
-                                                    if kubectl_push else ""))
+          f"{full_push[1] / ours_push[1]:.1f}x" + kubectl_ratio)
     print("    pull: " + ("" if k8s_pull[2].get("failed") else f"k8s_cp {k8s_pull[1] / ours_pull[1]:.1f}x, ")
           + (f"kubectl cp {kubectl_pull / ours_pull[1]:.1f}x" if kubectl_pull else ""))
     print(f"    without Ansible's start-up: push, k8s_cp {k8s_push[1] / direct['push']:.1f}x; pull"

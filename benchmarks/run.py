@@ -111,6 +111,16 @@ def main() -> int:
     print(f"requests of one no-op converge (3 owned objects): {sum(counts.values())}, writes: {writes}")
     for key, n in sorted(counts.items()):
         print(f"  {n:3d}  {key}")
+    play("full", 1, env)  # the app with autoscale, a link and a volume, once
+    since = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    play("full", 1, env)
+    counts = count_requests(cdir / "logs" / "audit.log", since)
+    writes = sum(n for k, n in counts.items() if k.split()[0] in ("create", "update", "patch", "delete")
+                 and "(dry run)" not in k)
+    print(f"requests of one no-op converge with autoscale, a link and a volume (4 owned objects: Deployment, Service, "
+          f"HPA, claim): {sum(counts.values())}, writes: {writes}")
+    for key, n in sorted(counts.items()):
+        print(f"  {n:3d}  {key}")
     return 0
 
 
