@@ -214,15 +214,13 @@ def _after_rollback(exc: ApiError) -> bool:
 
 # Kinds an app may own besides its Deployment and Service, each found with one list by label.
 OWNED_KINDS = ("PersistentVolumeClaim", "Ingress", "HorizontalPodAutoscaler", "CronJob")
-# What a later feature of the same object kind made, which this app run leaves alone.
-ROUTE_GROUP_LABEL = "skipper.platform/route-group"
 
 
 def declared_elsewhere(obj: dict[str, Any]) -> bool:
     """Made by an imperative module (app_autoscale, cron, route) rather than by the app's inventory."""
     meta = obj.get("metadata") or {}
     annotations = meta.get("annotations") or {}
-    return bool(annotations.get(res.DECLARED_BY_ANNOTATION)) or ROUTE_GROUP_LABEL in (meta.get("labels") or {})
+    return bool(annotations.get(res.DECLARED_BY_ANNOTATION)) or _routes.GROUP_LABEL in (meta.get("labels") or {})
 
 
 def _owned_live(svc: Service, plan: Plan, kind: str, declared: bool,
@@ -366,7 +364,7 @@ def plan_removal(svc: Service, params: dict[str, Any]) -> Plan:
                       "made are left in place")
             continue
         for obj in items:
-            if kind == "Ingress" and ROUTE_GROUP_LABEL in (obj["metadata"].get("labels") or {}):
+            if kind == "Ingress" and _routes.GROUP_LABEL in (obj["metadata"].get("labels") or {}):
                 continue
             if kind == "PersistentVolumeClaim" and not params.get("delete_volumes"):
                 plan.note(f"app {name}: PersistentVolumeClaim {namespace}/{obj['metadata']['name']} is kept with its "

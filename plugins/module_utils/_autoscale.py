@@ -30,7 +30,7 @@ from ._report import is_ours, owner_of
 from ._service import Service, describe
 from ._spec import check_int, check_name, check_namespace, fail
 
-DECLARED_BY_ANNOTATION = getattr(res, "DECLARED_BY_ANNOTATION", "skipper.platform/declared-by")
+DECLARED_BY_ANNOTATION = res.DECLARED_BY_ANNOTATION
 DECLARED_BY_MODULE = "app_autoscale"
 HPA = "HorizontalPodAutoscaler"
 AUTOSCALE_KEYS = ("min", "max", "cpu", "memory")

@@ -33,7 +33,7 @@ from ._service import Service, describe
 from ._spec import DNS1123_LABEL, LABEL_NAME, LABEL_VALUE, check_name, check_namespace, is_subdomain
 
 CRON_LABEL = "skipper.platform/cron"  # on the CronJob, its Jobs and their pods: the entry's name
-DECLARED_BY_ANNOTATION = getattr(res, "DECLARED_BY_ANNOTATION", "skipper.platform/declared-by")
+DECLARED_BY_ANNOTATION = res.DECLARED_BY_ANNOTATION
 DECLARED_BY_CRON = "skipper.platform.cron"  # its value on what the cron module made
 CRONJOB_NAME_MAX = 52  # a CronJob's Jobs get an 11-character suffix within 63
 POLICIES = ("Allow", "Forbid", "Replace")
@@ -261,9 +261,7 @@ def build_cronjob(app: str, namespace: str, labels: Mapping[str, str], pod_spec:
 def cronjob_manifest(spec: dict[str, Any], entry: dict[str, Any], namespace: str) -> dict[str, Any]:
     """One entry's CronJob from a normalized app spec: the app's image, env, secrets, volumes. Stable signature."""
     app_container = job_container(res.container(spec), entry["command"])
-    pod_spec_of = getattr(res, "pod_spec", None)
-    pod_spec = pod_spec_of(spec, app_container) if pod_spec_of else {"containers": [app_container]}
-    return build_cronjob(spec["name"], namespace, res.app_labels(spec), pod_spec, entry)
+    return build_cronjob(spec["name"], namespace, res.app_labels(spec), res.pod_spec(spec, app_container), entry)
 
 
 def from_deployment(deployment: dict[str, Any], entry: dict[str, Any], namespace: str) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from . import _resource as res
 from ._diff import compare
 from ._errors import ApiError, SkipperError, ValidationError
+from ._report import link_record
 from ._routes import ROUTE_PATH_ANNOTATION
 from ._service import UNAVAILABLE, Service
 from ._spec import DNS1035, DNS1123_LABEL
@@ -37,9 +38,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 LINK_MANAGER = "skipper.platform-link"
 # Written by app_link under LINK_MANAGER.
-LINKS_ANNOTATION = "skipper.platform/links"
+LINKS_ANNOTATION = res.LINKS_ANNOTATION
 # For the links an app declares (``app``'s ``links:``), written by the app's own full apply.
-DECLARED_ANNOTATION = "skipper.platform/declared-links"
+DECLARED_ANNOTATION = res.DECLARED_LINKS_ANNOTATION
 RECORD_ANNOTATIONS = (LINKS_ANNOTATION, DECLARED_ANNOTATION)
 LINK_KEYS = ("app", "namespace", "public", "name")
 # A variable a shell can read: a URL variable has no reason to be anything else.
@@ -225,16 +226,7 @@ def resolve(svc: Service, namespace: str, links: list[dict[str, Any]], app: str 
 
 def recorded(deployment: Mapping[str, Any] | None, annotation: str = LINKS_ANNOTATION) -> dict[str, str]:
     """A Deployment's record of links, variable -> ``app.namespace``; an unreadable record counts as none."""
-    text = (((deployment or {}).get("metadata") or {}).get("annotations") or {}).get(annotation)
-    if not text:
-        return {}
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return {}
-    if not isinstance(data, dict):
-        return {}
-    return {str(k): str(v) for k, v in data.items() if isinstance(v, str)}
+    return link_record(deployment, annotation)
 
 
 def record(entries: Mapping[str, str]) -> str:

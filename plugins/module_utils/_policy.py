@@ -18,10 +18,11 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
+from . import _resource as res
 from ._errors import ValidationError
 
 LEVELS = ("error", "warning", "off")
-NAME_LABEL = "app.kubernetes.io/name"
+NAME_LABEL = res.NAME_LABEL
 
 
 class Rule(NamedTuple):

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -104,7 +105,7 @@ def main_container(deployment: dict[str, Any]) -> dict[str, Any]:
     return next((c for c in containers if c.get("name") == res.CONTAINER), containers[0])
 
 
-def _owned_by(obj: dict[str, Any], deployment: dict[str, Any]) -> bool:
+def owned_by(obj: dict[str, Any], deployment: dict[str, Any]) -> bool:
     meta = deployment.get("metadata") or {}
     for owner in (obj.get("metadata") or {}).get("ownerReferences") or []:
         if owner.get("kind") == "Deployment" and (
@@ -118,7 +119,7 @@ def current_replica_set(deployment: dict[str, Any], replica_sets: list[dict[str,
     revision = revision_of(deployment)
     if revision is None:
         return None
-    return next((rs for rs in replica_sets if revision_of(rs) == revision and _owned_by(rs, deployment)), None)
+    return next((rs for rs in replica_sets if revision_of(rs) == revision and owned_by(rs, deployment)), None)
 
 
 def last_deployed(deployment: dict[str, Any], replica_sets: list[dict[str, Any]] | None) -> str | None:
@@ -239,14 +240,18 @@ def _utilization(status: dict[str, Any]) -> dict[str, int]:
     return dict(sorted(out.items()))
 
 
+def kept_revisions(deployment: dict[str, Any], replica_sets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The Deployment's own ReplicaSets that carry a revision, oldest first: the revisions it keeps."""
+    mine = [rs for rs in replica_sets if owned_by(rs, deployment) and revision_of(rs) is not None]
+    return sorted(mine, key=lambda rs: revision_of(rs) or 0)
+
+
 def revisions_of(deployment: dict[str, Any], replica_sets: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
-    """The revisions the Deployment keeps (its ReplicaSets), newest first: what a rollback can go back to."""
+    """The revisions the Deployment keeps, newest first, with version, image and time: what a rollback can go back to."""
     if replica_sets is None:
         return None
     out = []
-    for rs in replica_sets:
-        if not _owned_by(rs, deployment) or revision_of(rs) is None:
-            continue
+    for rs in reversed(kept_revisions(deployment, replica_sets)):
         meta = rs.get("metadata") or {}
         template = (rs.get("spec") or {}).get("template") or {}
         containers = ((template.get("spec") or {}).get("containers")) or [{}]
@@ -255,7 +260,7 @@ def revisions_of(deployment: dict[str, Any], replica_sets: list[dict[str, Any]] 
                     "version": ((template.get("metadata") or {}).get("labels") or {}).get(res.VERSION_LABEL),
                     "image": main.get("image"), "created": meta.get("creationTimestamp"),
                     "current": revision_of(rs) == revision_of(deployment)})
-    return sorted(out, key=lambda r: -int(r["revision"]))
+    return out
 
 
 def volumes_of(deployment: dict[str, Any], claims: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
@@ -294,18 +299,23 @@ def links_of(deployment: dict[str, Any], deployments: list[dict[str, Any]]) -> d
     return {"out": out, "in": into}
 
 
+def link_record(deployment: Mapping[str, Any] | None, annotation: str) -> dict[str, str]:
+    """One link record on a Deployment, variable -> ``app.namespace``; an unreadable record counts as none."""
+    text = (((deployment or {}).get("metadata") or {}).get("annotations") or {}).get(annotation)
+    if not text:
+        return {}
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): str(v) for k, v in data.items() if isinstance(v, str)}
+
+
 def link_records(deployment: dict[str, Any]) -> dict[str, str]:
     """Variable -> ``app.namespace`` from both link records on a Deployment (declared, and app_link's)."""
-    annotations = (deployment.get("metadata") or {}).get("annotations") or {}
-    found: dict[str, str] = {}
-    for key in (res.DECLARED_LINKS_ANNOTATION, res.LINKS_ANNOTATION):
-        try:
-            record = json.loads(annotations.get(key) or "{}")
-        except ValueError:
-            continue
-        if isinstance(record, dict):
-            found.update({str(k): str(v) for k, v in record.items()})
-    return found
+    return {**link_record(deployment, res.DECLARED_LINKS_ANNOTATION), **link_record(deployment, res.LINKS_ANNOTATION)}
 
 
 def _int_or_none(value: Any) -> int | None:

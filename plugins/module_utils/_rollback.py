@@ -36,7 +36,15 @@ from . import _app  # the module, not its names: _app imports this one's feature
 from . import _resource as res
 from ._diff import compare
 from ._errors import ApiError, ValidationError
-from ._report import REVISION_ANNOTATION, REVISION_HISTORY_ANNOTATION, is_ours, main_container, owner_of, revision_of
+from ._report import (
+    REVISION_ANNOTATION,
+    REVISION_HISTORY_ANNOTATION,
+    is_ours,
+    kept_revisions,
+    main_container,
+    owner_of,
+    revision_of,
+)
 from ._scale import execute_and_wait
 from ._service import Service, describe
 from ._spec import check_int, check_name, check_namespace
@@ -51,16 +59,9 @@ KEEP_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration", REVISION
                     "deployment.kubernetes.io/max-replicas", "deprecated.deployment.rollback.to")
 
 
-def _owned_by(replica_set: dict[str, Any], deployment: dict[str, Any]) -> bool:
-    uid = deployment["metadata"].get("uid")
-    return any(o.get("kind") == "Deployment" and o.get("uid") == uid
-               for o in replica_set["metadata"].get("ownerReferences") or [])
-
-
 def history(deployment: dict[str, Any], replica_sets: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The Deployment's ReplicaSets that carry a revision, oldest first."""
-    mine = [rs for rs in replica_sets if _owned_by(rs, deployment) and revision_of(rs) is not None]
-    return sorted(mine, key=lambda rs: revision_of(rs) or 0)
+    return kept_revisions(deployment, replica_sets)
 
 
 def earlier_numbers(replica_set: dict[str, Any]) -> list[int]:
