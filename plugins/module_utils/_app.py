@@ -243,6 +243,22 @@ def _owned_live(svc: Service, plan: Plan, kind: str, declared: bool,
     return {o["metadata"]["name"]: o for o in items or [] if not declared_elsewhere(o)}
 
 
+def _services_linked(svc: Service, spec: dict[str, Any], links: list[dict[str, Any]], namespace: str,
+                     exists: bool | None) -> dict[str, dict[str, Any]]:
+    """The app's own Service and those of the apps it links to in its namespace, from one list.
+
+    Only skipper.platform's Services come this way (by label); any other,
+    or all of them when the list is not allowed, is read by name as before.
+    """
+    targets = {link["app"] for link in links if link.get("namespace") in (None, namespace)}
+    if not exists or not targets:
+        return {}
+    names = sorted(targets | {spec["name"]})
+    items, _why = svc.list_optional("Service", namespace, f"{owned_selector()},{res.NAME_LABEL} in ({','.join(names)})")
+    return {o["metadata"]["name"]: o for o in items or []
+            if o["metadata"]["name"] in names and (o["metadata"].get("labels") or {}).get(res.NAME_LABEL) == o["metadata"]["name"]}
+
+
 def _check_route_claims(plan: Plan, spec: dict[str, Any]) -> None:
     """Two apps (or an app and a route group) serving one host and path: refused, naming both."""
     if not spec["routes"] or plan.ingresses is None:
@@ -282,7 +298,8 @@ def plan_app(svc: Service, params: dict[str, Any], known_namespace: bool | None 
     # A Deployment found proves the namespace exists, without reading it.
     exists = known_namespace if known_namespace is not None else (
         deployment_live is not None or namespace_exists(svc, plan, bool(params.get("create_namespace"))))
-    _features.resolve(svc, spec, declared, namespace, exists, plan, peers)
+    services = _services_linked(svc, spec, declared.links, namespace, exists) if listed is None and peers is None else {}
+    _features.resolve(svc, spec, declared, namespace, exists, plan, peers, services)
     if exists:
         plan.ingresses = (list(listed["Ingress"].values()) if listed is not None
                           else svc.list("Ingress", namespace, owned_selector()) if spec["routes"] else None)
@@ -291,14 +308,21 @@ def plan_app(svc: Service, params: dict[str, Any], known_namespace: bool | None 
     _features.check_policy(spec, params, manifests, plan)
     if listed is not None:
         service_live = listed["Service"].get(spec["name"])
+    elif spec["name"] in services:
+        service_live = services[spec["name"]]
     else:
         service_live = svc.get("Service", namespace, spec["name"]) if exists else None
     live: dict[tuple[str, str], dict[str, Any] | None] = {
         ("Deployment", spec["name"]): deployment_live, ("Service", spec["name"]): service_live}
     wanted_kinds = {m["kind"] for m in manifests}
+    recorded = owned_kinds(deployment_live)
     owned: dict[str, dict[str, dict[str, Any]] | None] = {}
     for kind in OWNED_KINDS:
-        owned[kind] = _owned_live(svc, plan, kind, kind in wanted_kinds or declared.owns(kind), listed, exists)
+        needed = kind in wanted_kinds or declared.owns(kind)
+        if not needed and listed is None and recorded is not None and kind not in recorded:
+            owned[kind] = {}  # the app had none when it last ran: no list on the no-op path
+            continue
+        owned[kind] = _owned_live(svc, plan, kind, needed, listed, exists)
         live.update({(kind, name): obj for name, obj in (owned[kind] or {}).items()})
     if plan.unlisted:
         plan.note(f"app {plan.name}: cannot list {', '.join(plan.unlisted)} in namespace {namespace}; any of those "
@@ -316,18 +340,54 @@ def plan_app(svc: Service, params: dict[str, Any], known_namespace: bool | None 
     _check_secret_refs(svc, plan, spec)
     plan.deployment = deployment_live
 
+    wanted = {(m["kind"], m["metadata"]["name"]) for m in manifests}
+    doomed: list[dict[str, Any]] = []
+    kept: set[str] = set()
+    for kind in OWNED_KINDS:
+        objects = owned[kind]
+        if objects is None:
+            if recorded is not None and kind in recorded:
+                kept.add(kind)  # not listable now: still recorded, so a later run with the rights looks again
+            continue
+        for name, obj in sorted(objects.items()):
+            if obj["metadata"].get("deletionTimestamp"):
+                continue
+            if (kind, name) not in wanted and declared.prunes(kind, obj, plan):
+                doomed.append(obj)
+            else:
+                kept.add(kind)
+    record_owned_kinds(manifests, wanted_kinds | kept)
     plan_objects(svc, plan, manifests, live, dry_run_now=exists)
     _note_foreign_fields(plan, [live.get((m["kind"], m["metadata"]["name"])) for m in manifests])
-    wanted = {(m["kind"], m["metadata"]["name"]) for m in manifests}
-    for kind in OWNED_KINDS:
-        for name, obj in sorted((owned[kind] or {}).items()):
-            if (kind, name) in wanted or obj["metadata"].get("deletionTimestamp"):
-                continue
-            if not declared.prunes(kind, obj, plan):
-                continue
-            plan.record(kind, namespace, name, "deleted", compare(obj, None, None)[1], {})
-            plan.writes.append(functools.partial(svc.delete, obj))
+    first = 0
+    for obj in doomed:
+        meta = obj["metadata"]
+        plan.record(obj["kind"], namespace, meta["name"], "deleted", compare(obj, None, None)[1], {})
+        delete = functools.partial(svc.delete, obj)
+        if obj["kind"] in wanted_kinds | kept:
+            plan.writes.append(delete)
+        else:
+            # A kind the Deployment stops recording goes before the Deployment's write, so a run that fails
+            # midway never leaves an object of a kind the next run would not list.
+            plan.writes.insert(first, delete)
+            first += 1
     return plan
+
+
+def owned_kinds(deployment: Mapping[str, Any] | None) -> set[str] | None:
+    """The kinds a Deployment records its app has objects of; None when it records none (or is not there)."""
+    value = ((deployment or {}).get("metadata", {}).get("annotations") or {}).get(res.OWNS_ANNOTATION)
+    if value is None:
+        return None
+    return {kind for kind in value.split(",") if kind}
+
+
+def record_owned_kinds(manifests: list[dict[str, Any]], kinds: set[str]) -> None:
+    """Put the kinds the app will own after this run on its Deployment's manifest."""
+    deployment = next(m for m in manifests if m["kind"] == "Deployment")
+    annotations = deployment["metadata"].setdefault("annotations", {})
+    annotations[res.OWNS_ANNOTATION] = ",".join(sorted(k for k in kinds if k in OWNED_KINDS))
+    deployment["metadata"]["annotations"] = dict(sorted(annotations.items()))
 
 
 def _note_foreign_fields(plan: Plan, objects: list[dict[str, Any] | None]) -> None:

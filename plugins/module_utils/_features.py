@@ -78,8 +78,12 @@ def declare(spec: dict[str, Any], params: dict[str, Any], plan: Plan) -> Declare
 
 
 def resolve(svc: Service, spec: dict[str, Any], declared: Declared, namespace: str, exists: bool, plan: Plan,
-            peers: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+            peers: Mapping[str, Mapping[str, Any]] | None = None,
+            services: Mapping[str, dict[str, Any]] | None = None) -> None:
     """The linked apps' URLs become environment variables (reads only).
+
+    ``services`` are Services of the namespace the caller read already, by
+    name: a link to one of them needs no read of its own.
 
     ``peers`` are the other apps of the caller's formation, by name, with the
     ``port`` and ``routes`` they declare: a link to one of them needs no
@@ -110,7 +114,8 @@ def resolve(svc: Service, spec: dict[str, Any], declared: Declared, namespace: s
         else:
             env[link["name"]] = _links.internal_url(link["app"], namespace, int(peer["port"]))
     if remote:
-        resolved = _links.resolve(svc, namespace, [{**link, "index": index} for index, link in remote], spec["name"])
+        resolved = _links.resolve(svc, namespace, [{**link, "index": index} for index, link in remote], spec["name"],
+                                  services)
         env.update(resolved)
     for var in env:
         if var in spec["env"] or var in spec["secrets"]:

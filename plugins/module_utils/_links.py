@@ -181,10 +181,12 @@ def _url(tls: bool, host: str, path: str) -> str:
     return f"{'https' if tls else 'http'}://{host}{'' if path == '/' else path}"
 
 
-def resolve(svc: Service, namespace: str, links: list[dict[str, Any]], app: str | None = None) -> dict[str, str]:
+def resolve(svc: Service, namespace: str, links: list[dict[str, Any]], app: str | None = None,
+            known: Mapping[str, dict[str, Any]] | None = None) -> dict[str, str]:
     """Variable -> URL for each normalized link of an app in ``namespace`` (reads only).
 
-    One Service read per link; for public links, one Ingress list per target
+    One Service read per link, unless ``known`` (Services of ``namespace``
+    the caller read already, by name) has it; for public links, one Ingress list per target
     namespace, and a Route list only when no Ingress leads to the app. A
     missing target app, or a public link to an app without routes, is a
     ValidationError naming the link: ``links[<index>]``, the link's own
@@ -198,7 +200,10 @@ def resolve(svc: Service, namespace: str, links: list[dict[str, Any]], app: str 
         index = link.get("index", position)
         target, target_ns = link["app"], link.get("namespace") or namespace
         field = f"links[{index}].app"
-        service = svc.get("Service", target_ns, target)
+        if known is not None and target_ns == namespace and target in known:
+            service: dict[str, Any] | None = known[target]
+        else:
+            service = svc.get("Service", target_ns, target)
         if service is None:
             raise ValidationError(f"{who}: {field}: cannot link {link['name']} to app {target}: it was not found in "
                                   f"namespace {target_ns} (no Service {target_ns}/{target}); deploy it first",

@@ -24,6 +24,9 @@ DECLARED_BY_ANNOTATION = "skipper.platform/declared-by"
 LINKS_ANNOTATION = "skipper.platform/links"
 # ... and those the app's inventory declares (two managers never claim one annotation).
 DECLARED_LINKS_ANNOTATION = "skipper.platform/declared-links"
+# On a Deployment, the kinds beside it the app has objects of ("Ingress,PersistentVolumeClaim"; "" for none): a
+# no-op run lists only those and the declared ones. Without it (an app deployed before it was kept) all are listed.
+OWNS_ANNOTATION = "skipper.platform/owns"
 NAME_LABEL = "app.kubernetes.io/name"
 INSTANCE_LABEL = "app.kubernetes.io/instance"
 VERSION_LABEL = "app.kubernetes.io/version"

@@ -92,8 +92,8 @@ options:
       - "Other apps this app talks to. Each C({app, namespace, public, name}) becomes an environment variable,
         C(<APP>_URL) by default (upper case, dashes as underscores), holding
         C(http://<app>.<namespace>.svc.cluster.local:<port>) or, with C(public=true), the app's first public URL."
-      - The linked app must exist. The variable names are recorded in the annotation C(skipper.platform/links) on
-        the Deployment, so dropping a link removes exactly its variable.
+      - The linked app must exist. The variable names are recorded in the annotation
+        C(skipper.platform/declared-links) on the Deployment, so dropping a link removes exactly its variable.
     type: list
     elements: dict
     version_added: 0.2.0

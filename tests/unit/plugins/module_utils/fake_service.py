@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 from ansible_collections.skipper.platform.plugins.module_utils import _app
@@ -27,9 +28,9 @@ class FakeClient:
         assert self.service is not None and method == "GET"
         kind = next(k for k, (prefix, plural, _ns) in res.KINDS.items() if path == f"{prefix}/{plural}")
         self.service._maybe_fail("list-all", kind)
-        wanted = dict(part.split("=", 1) for part in ((query or {}).get("labelSelector") or "").split(",") if part)
+        selector = (query or {}).get("labelSelector")
         return {"items": [copy.deepcopy(o) for (k, _ns, _name), o in self.service.objects.items() if k == kind and
-                          all(((o["metadata"].get("labels") or {}).get(key)) == value for key, value in wanted.items())]}
+                          selects(selector, o)]}
 
 
 class FakeService:
@@ -77,9 +78,8 @@ class FakeService:
     def list(self, kind: str, namespace: str | None, selector: str | None = None,
              deadline: float | None = None) -> list[dict[str, Any]]:
         self._maybe_fail("list", kind)
-        wanted = dict(part.split("=", 1) for part in (selector or "").split(",") if part)
         return [copy.deepcopy(o) for (k, ns, _name), o in self.objects.items() if k == kind and ns == namespace and
-                all(((o["metadata"].get("labels") or {}).get(key)) == value for key, value in wanted.items())]
+                selects(selector, o)]
 
     def list_optional(self, kind: str, namespace: str, selector: str | None = None,
                       deadline: float | None = None) -> tuple[list[dict[str, Any]] | None, str]:
@@ -128,6 +128,18 @@ class FakeService:
             raise ApiError(f"Failed to delete {describe(obj['kind'], meta.get('namespace'), meta['name'])}: it changed "
                            "after it was read", status=409)
         self.objects.pop(key, None)
+
+
+def selects(selector: str | None, obj: dict[str, Any]) -> bool:
+    """A label selector of ``key=value`` and ``key in (a,b)`` terms, as the API server reads it."""
+    labels = obj["metadata"].get("labels") or {}
+    terms = re.findall(r"([^,=\s]+)\s+in\s+\(([^)]*)\)|([^,=]+)=([^,]*)", selector or "")
+    for in_key, in_values, key, value in terms:
+        if in_key and labels.get(in_key) not in [v.strip() for v in in_values.split(",")]:
+            return False
+        if key and labels.get(key) != value:
+            return False
+    return True
 
 
 def _merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:

@@ -240,8 +240,14 @@ def test_replicas_are_sent_only_when_declared(svc: FakeService) -> None:
     assert "replicas" not in svc.objects[("Deployment", "shop", "web")]["spec"]
 
 
+def _forget_owned_kinds(svc: FakeService) -> None:
+    """The Deployment as an app deployed before it recorded its kinds has it."""
+    del svc.objects[("Deployment", "shop", "web")]["metadata"]["annotations"][res.OWNS_ANNOTATION]
+
+
 def test_objects_an_imperative_module_made_are_not_pruned(svc: FakeService) -> None:
     _app.run(svc, params(), check_mode=False)  # type: ignore[arg-type]
+    _forget_owned_kinds(svc)
     labels = {res.MANAGED_BY_LABEL: res.MANAGER, res.NAME_LABEL: "web", res.INSTANCE_LABEL: "web"}
     svc.put({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
              "metadata": {"name": "web", "namespace": "shop", "labels": labels,
@@ -278,3 +284,82 @@ def test_removing_a_linked_app_names_its_linkers_or_unlinks_them(svc: FakeServic
     # A declared link is the inventory's: unlink names it rather than fight the inventory.
     unlinked = _app.run(svc, params(name="api", state="absent", unlink=True), check_mode=True)  # type: ignore[arg-type]
     assert any("app shop/web declares a link to it (API_URL)" in w for w in unlinked["warnings"])
+
+
+def _lists(svc: FakeService) -> list[str]:
+    return sorted(c[1] for c in svc.calls if c[0] == "list")
+
+
+def test_the_deployment_records_the_kinds_its_app_owns(svc: FakeService) -> None:
+    _app.run(svc, params(), check_mode=False)  # type: ignore[arg-type]
+    deployment = svc.objects[("Deployment", "shop", "web")]
+    assert deployment["metadata"]["annotations"][res.OWNS_ANNOTATION] == "Ingress"
+    _app.run(svc, params(routes=[]), check_mode=False)  # type: ignore[arg-type]
+    deployment = svc.objects[("Deployment", "shop", "web")]
+    assert deployment["metadata"]["annotations"][res.OWNS_ANNOTATION] == ""
+    assert not [k for k in svc.objects if k[0] == "Ingress"]
+
+
+def test_a_no_op_lists_only_the_kinds_recorded_or_declared(svc: FakeService) -> None:
+    _app.run(svc, params(), check_mode=False)  # type: ignore[arg-type]
+    svc.calls.clear()
+    plan = _app.plan_app(svc, params())  # type: ignore[arg-type]
+    assert not plan.changed
+    assert _lists(svc) == ["Ingress"]
+    _forget_owned_kinds(svc)
+    svc.calls.clear()
+    plan = _app.plan_app(svc, params())  # type: ignore[arg-type]
+    assert plan.changed  # the record is written once
+    assert _lists(svc) == ["CronJob", "HorizontalPodAutoscaler", "Ingress", "PersistentVolumeClaim"]
+
+
+def test_a_dropped_kind_is_deleted_before_the_deployment_stops_recording_it(svc: FakeService) -> None:
+    autoscale = {"min": 1, "max": 3, "cpu": 70, "memory": None}
+    _app.run(svc, params(replicas=None, autoscale=autoscale), check_mode=False)  # type: ignore[arg-type]
+    deployment = svc.objects[("Deployment", "shop", "web")]
+    assert deployment["metadata"]["annotations"][res.OWNS_ANNOTATION] == "HorizontalPodAutoscaler,Ingress"
+    svc.calls.clear()
+    _app.run(svc, params(replicas=None), check_mode=False)  # type: ignore[arg-type]
+    writes = [c[:2] for c in svc.writes() if c[0] in ("apply", "delete")]
+    assert writes.index(("delete", "HorizontalPodAutoscaler")) < writes.index(("apply", "Deployment"))
+    assert svc.objects[("Deployment", "shop", "web")]["metadata"]["annotations"][res.OWNS_ANNOTATION] == "Ingress"
+
+
+def test_a_kept_claim_stays_recorded(svc: FakeService) -> None:
+    volume = {"name": "files", "path": "/srv/files", "size": "1Gi", "access_mode": "ReadWriteOnce",
+              "storage_class": None}
+    _app.run(svc, params(volumes=[volume]), check_mode=False)  # type: ignore[arg-type]
+    kept = _app.run(svc, params(), check_mode=False)  # type: ignore[arg-type]
+    assert any("web-files is no longer declared" in w for w in kept["warnings"])
+    deployment = svc.objects[("Deployment", "shop", "web")]
+    assert deployment["metadata"]["annotations"][res.OWNS_ANNOTATION] == "Ingress,PersistentVolumeClaim"
+    again = _app.run(svc, params(), check_mode=False)  # type: ignore[arg-type]
+    assert not again["changed"] and any("web-files is no longer declared" in w for w in again["warnings"])
+    gone = _app.run(svc, params(delete_volumes=True), check_mode=False)  # type: ignore[arg-type]
+    assert gone["changed"] and ("PersistentVolumeClaim", "shop", "web-files") not in svc.objects
+    assert svc.objects[("Deployment", "shop", "web")]["metadata"]["annotations"][res.OWNS_ANNOTATION] == "Ingress"
+
+
+def test_the_services_of_the_app_and_its_links_come_from_one_list(svc: FakeService) -> None:
+    _app.run(svc, params(name="api", routes=[]), check_mode=False)  # type: ignore[arg-type]
+    links = [{"app": "api"}]
+    _app.run(svc, params(links=links), check_mode=False)  # type: ignore[arg-type]
+    svc.calls.clear()
+    plan = _app.plan_app(svc, params(links=links))  # type: ignore[arg-type]
+    assert not plan.changed
+    assert [c for c in svc.calls if c[:2] == ("get", "Service")] == []
+    assert _lists(svc) == ["Ingress", "Service"]
+    env = {e["name"]: e["value"] for e in svc.objects[("Deployment", "shop", "web")]["spec"]["template"]["spec"]
+           ["containers"][0]["env"]}
+    assert env["API_URL"] == "http://api.shop.svc.cluster.local:8080"
+
+
+def test_a_service_the_list_misses_is_read_by_name(svc: FakeService) -> None:
+    svc.put({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "legacy", "namespace": "shop"},
+             "spec": {"ports": [{"name": "http", "port": 7000}]}})
+    svc.fail[("list", "Service")] = FORBIDDEN
+    _app.run(svc, params(links=[{"app": "legacy"}]), check_mode=False)  # type: ignore[arg-type]
+    env = {e["name"]: e["value"] for e in svc.objects[("Deployment", "shop", "web")]["spec"]["template"]["spec"]
+           ["containers"][0]["env"]}
+    assert env["LEGACY_URL"] == "http://legacy.shop.svc.cluster.local:7000"
+    assert ("get", "Service", "legacy") in svc.calls
