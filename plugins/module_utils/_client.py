@@ -3,7 +3,10 @@
 """Talking to the API server: one connection pool, requests, retries.
 
 Requests are raw JSON over urllib3 on fixed paths; where the server is and
-which credentials to send come from ``_connection``.
+which credentials to send come from ``_connection``. Besides ``request``,
+the client opens log streams (``stream``) and raw sockets for exec's
+WebSocket (``open_socket``), and says which headers identify it
+(``identity_headers``): nothing outside this file needs its private parts.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import socket
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -31,6 +35,7 @@ except ImportError as exc:  # pragma: no cover - reported by the module
     HAS_DEPS = False
     DEPS_ERROR = str(exc)
 
+USER_AGENT = "skipper.platform"
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 MAX_RETRIES = 3
 BACKOFF = (0.5, 1.0, 2.0)
@@ -85,14 +90,8 @@ class Client:
         """
         if retry is None:
             retry = method != "POST"
-        url = self.host + path
-        if query:
-            url += "?" + urlencode({k: v for k, v in query.items() if v is not None})
-        headers = HTTPHeaderDict({"Accept": "*/*" if raw else "application/json", "User-Agent": "skipper.platform"})
-        if self._token:
-            headers["Authorization"] = f"Bearer {self._token}"
-        for name, value in self._extra_headers:
-            headers.add(name, value)
+        url = self._url(path, query)
+        headers = self._headers("*/*" if raw else "application/json")
         data = None
         if body is not None:
             data = json.dumps(body, separators=(",", ":")).encode()
@@ -131,6 +130,83 @@ class Client:
                 raise ApiError(f"{resp.status}: the answer from {self.host} is not JSON: is this a Kubernetes API server?",
                                status=resp.status) from None
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def stream(self, path: str, query: Mapping[str, Any] | None = None, *, read_timeout: float | None = None) -> Any:
+        """A GET whose body is left unread (urllib3 ``preload_content=False``): for a log read as it comes.
+
+        Sent once and never retried: a stream is read once. ``read_timeout``
+        replaces the configured request timeout for each read (a bounded
+        follow waits longer). The caller reads the response and releases its
+        connection. An answer other than 2xx raises ApiError worded as
+        ``request`` words it; a server that cannot be reached,
+        ConnectionFailure.
+        """
+        timeout = urllib3.Timeout(connect=self.connect_timeout,
+                                  read=self.request_timeout if read_timeout is None else read_timeout)
+        self.requests_made += 1
+        try:
+            resp = self.pool.request("GET", self._url(path, query), headers=self._headers("*/*"), timeout=timeout,
+                                     preload_content=False, redirect=False, retries=False)
+        except urllib3.exceptions.HTTPError as exc:
+            raise ConnectionFailure(f"cannot reach the Kubernetes API server at {self.host}: {exc}") from None
+        if not 200 <= resp.status < 300:
+            try:
+                resp.read(cache_content=True)  # the error document is small; _api_error reads it from resp.data
+            finally:
+                resp.release_conn()
+            raise self._api_error(resp)
+        return resp
+
+    def open_socket(self) -> socket.socket:
+        """A connected socket to the API server, for exec's WebSocket, which urllib3 does not speak.
+
+        Made by this client's pool, so it has the pool's CA, client
+        certificate, server name and proxy: through a proxy it is a CONNECT
+        tunnel with TLS inside. The caller owns the socket and closes it.
+        """
+        pool = self.pool.connection_from_url(self.host)
+        proxied = getattr(pool, "proxy", None) is not None
+        if proxied and not self.host.startswith("https:"):
+            raise ConnectionFailure(f"exec through the proxy needs an https:// API server, not {self.host}")
+        # urllib3 hands out no connected socket by a public call: _new_conn makes a connection with the pool's
+        # TLS settings, not yet connected, and _prepare_proxy opens the CONNECT tunnel and then TLS in it.
+        conn = pool._new_conn()  # pylint: disable=protected-access
+        conn.timeout = self.connect_timeout
+        try:
+            if proxied:
+                pool._prepare_proxy(conn)  # pylint: disable=protected-access
+            else:
+                conn.connect()
+        except Exception as exc:  # OSError, and urllib3's own errors (proxy refused, TLS), which share no base with it
+            raise ConnectionFailure(f"cannot reach the Kubernetes API server at {self.host}: {exc}") from None
+        return conn.sock
+
+    def identity_headers(self) -> list[tuple[str, str]]:
+        """The headers that say who is asking, as (name, value) pairs, sent with every request.
+
+        The User-Agent, the bearer token when there is one, then what the
+        connection settings add (impersonation, basic auth). The values hold
+        secrets: they are for sending, never for a message.
+        """
+        headers = [("User-Agent", USER_AGENT)]
+        if self._token:
+            headers.append(("Authorization", f"Bearer {self._token}"))
+        headers.extend(self._extra_headers)
+        return headers
+
+    def _headers(self, accept: str) -> Any:
+        """``Accept`` and the identity headers; a name given more than once (Impersonate-Group) keeps every value."""
+        headers = HTTPHeaderDict({"Accept": accept})
+        for name, value in self.identity_headers():
+            headers.add(name, value)
+        return headers
+
+    def _url(self, path: str, query: Mapping[str, Any] | None) -> str:
+        """The server's address, the path and the query (parameters set to None left out)."""
+        url = self.host + path
+        if query:
+            url += "?" + urlencode({k: v for k, v in query.items() if v is not None})
+        return url
 
     def _timeout(self, deadline: float | None) -> Any:
         """The configured timeouts, cut short by the deadline when one is given."""

@@ -10,9 +10,10 @@ reading it sees the end. ``v5`` is offered first and ``v4`` second in the
 same handshake; a server that only speaks ``v4`` can run commands, but not
 ones that wait for the end of their input.
 
-The socket is opened by the client's own urllib3 pool (``Client.pool``): the
-same CA, client certificate, server name and proxy tunnel as every other
-request; the token and impersonation headers are the client's too. Only the
+The socket is opened by the client (``Client.open_socket``, over its own
+urllib3 pool): the same CA, client certificate, server name and proxy tunnel
+as every other request; the headers are the client's ``identity_headers``
+(token, impersonation, basic auth, User-Agent). Only the
 WebSocket framing comes from ``websocket-client``, the library the
 ``kubernetes`` package itself streams with: maintained, pure Python, no
 event loop.
@@ -84,35 +85,8 @@ def exec_path(namespace: str, pod: str, command: list[str], container: str | Non
 
 
 def _headers(client: Any) -> list[str]:
-    # The client keeps its token and headers private; exec needs exactly them.
-    headers = []
-    token = getattr(client, "_token", None)
-    if token:
-        headers.append(f"Authorization: Bearer {token}")
-    headers += [f"{name}: {value}" for name, value in getattr(client, "_extra_headers", [])]
-    headers.append("User-Agent: skipper.platform")
-    return headers
-
-
-def _open_socket(client: Any) -> Any:
-    """A connected (TLS) socket to the API server, made by the client's pool: its TLS settings and proxy."""
-    pool = client.pool.connection_from_url(client.host)
-    conn = pool._new_conn()  # pylint: disable=protected-access
-    conn.timeout = client.connect_timeout
-    try:
-        if getattr(pool, "proxy", None) is not None and client.host.startswith("https:"):
-            pool._prepare_proxy(conn)  # pylint: disable=protected-access  # CONNECT tunnel, then TLS
-        elif getattr(pool, "proxy", None) is not None:
-            raise ConnectionFailure(f"exec through the proxy needs an https:// API server, not {client.host}")
-        else:
-            conn.connect()
-    except OSError as exc:
-        raise ConnectionFailure(f"cannot reach the Kubernetes API server at {client.host}: {exc}") from None
-    except Exception as exc:  # urllib3's own errors (proxy refused, TLS) share no base with OSError
-        if isinstance(exc, SkipperError):
-            raise
-        raise ConnectionFailure(f"cannot reach the Kubernetes API server at {client.host}: {exc}") from None
-    return conn.sock
+    """The client's identity headers as websocket-client takes them: ``Name: value`` lines."""
+    return [f"{name}: {value}" for name, value in client.identity_headers()]
 
 
 class ExecStream:
@@ -126,7 +100,7 @@ class ExecStream:
         self.sent = 0  # stdin bytes sent so far
         self._send_lock = threading.Lock()  # send and close_stdin may come from a caller's thread
         self._send_failure: list[BaseException] = []
-        sock = _open_socket(client)
+        sock = client.open_socket()
         url = client.host.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
         url += exec_path(namespace, pod, command, container, stdin)
         self.ws = websocket.WebSocket(skip_utf8_validation=True, enable_multithread=True)

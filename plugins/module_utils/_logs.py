@@ -24,18 +24,12 @@ import threading
 import time
 from collections.abc import Generator, Iterable, Iterator
 from typing import Any
-from urllib.parse import urlencode
 
 from . import _resource as res
 from ._cron import CRON_LABEL  # on a cron job's pods, which are not the app's
 from ._errors import ApiError, ConnectionFailure, SkipperError, ValidationError
 from ._service import Service
 from ._spec import check_name, check_namespace
-
-try:
-    import urllib3
-except ImportError:  # pragma: no cover - _module.execute reports it before any request
-    urllib3 = None  # type: ignore[assignment]
 
 DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 MAX_LINES = 10000
@@ -270,36 +264,8 @@ def as_text(record: Record, containers: int) -> str:
 
 # -- requests
 def open_stream(svc: Service, path: str, query: dict[str, Any], read_timeout: float | None = None) -> Any:
-    """A GET whose body is not read yet (urllib3 ``preload_content=False``), over the client's pool.
-
-    Sends the headers ``Client.request`` sends (token, impersonation, basic
-    auth). Never retried: a log stream is read once. Errors are raised as the
-    client raises them.
-    """
-    client = svc.client
-    url = client.host + path + "?" + urlencode({k: v for k, v in query.items() if v is not None})
-    headers = {"Accept": "*/*", "User-Agent": "skipper.platform"}
-    token = getattr(client, "_token", None)
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    extra = urllib3.HTTPHeaderDict(headers)
-    for name, value in getattr(client, "_extra_headers", []):
-        extra.add(name, value)
-    timeout = urllib3.Timeout(connect=client.connect_timeout,
-                              read=client.request_timeout if read_timeout is None else read_timeout)
-    client.requests_made += 1
-    try:
-        resp = client.pool.request("GET", url, headers=extra, timeout=timeout, preload_content=False,
-                                   redirect=False, retries=False)
-    except urllib3.exceptions.HTTPError as exc:
-        raise ConnectionFailure(f"cannot reach the Kubernetes API server at {client.host}: {exc}") from None
-    if not 200 <= resp.status < 300:
-        try:
-            resp.read(cache_content=True)  # the error document is small; _api_error reads it from resp.data
-        finally:
-            resp.release_conn()
-        raise client._api_error(resp)  # the client's own wording of API errors
-    return resp
+    """One log stream, not read yet: the client's ``stream`` (its headers, never retried, its error wording)."""
+    return svc.client.stream(path, query, read_timeout=read_timeout)
 
 
 def stream_lines(resp: Any) -> Generator[str, None, None]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
-from ansible_collections.skipper.platform.plugins.module_utils import _auth, _connection
+from ansible_collections.skipper.platform.plugins.module_utils import _auth, _client, _connection
 from ansible_collections.skipper.platform.plugins.module_utils._errors import (
     AuthConfigError,
 )
@@ -248,3 +248,30 @@ def test_missing_token_file_is_an_auth_config_error(home: Path) -> None:
     path = kubeconfig(home / "config", {"server": "https://k8s"}, {"tokenFile": "/no/token"})
     with pytest.raises(AuthConfigError, match="/no/token"):
         _connection.connection_settings(settings(kubeconfig=str(path)))
+
+
+@pytest.mark.parametrize(
+    ("user", "given", "expected"),
+    [
+        pytest.param({"token": "kc-token"}, {}, [("Authorization", "Bearer kc-token")], id="kubeconfig-token"),
+        pytest.param({"token": "kc-token"}, {"api_key": "task-token"}, [("Authorization", "Bearer task-token")],
+                     id="api-key-token"),
+        pytest.param({}, {}, [], id="no-token"),
+        pytest.param({"token": "kc-token", "as": "jane", "as-groups": ["dev", "ops"]}, {},
+                     [("Authorization", "Bearer kc-token"), ("Impersonate-User", "jane"),
+                      ("Impersonate-Group", "dev"), ("Impersonate-Group", "ops")], id="token-and-impersonation"),
+        pytest.param({"client-certificate-data": b64(CERT_PEM), "client-key-data": b64(KEY_PEM), "as": "jane"}, {},
+                     [("Impersonate-User", "jane")], id="certificate-and-impersonation"),
+        pytest.param({"username": "admin", "password": "pw"}, {},
+                     [("Authorization", "Basic " + b64(b"admin:pw"))], id="basic-auth"),
+    ],
+)
+def test_identity_headers(home: Path, monkeypatch: pytest.MonkeyPatch, user: dict[str, Any], given: dict[str, Any],
+                          expected: list[tuple[str, str]]) -> None:
+    # The pool would load the dummy certificate: the headers do not depend on it.
+    monkeypatch.setattr(_client, "open_pool", lambda conn: None)
+    path = kubeconfig(home / "config", {"server": "https://k8s.example"}, user)
+    made = _client.Client({**dict.fromkeys(_auth.AUTH_ARG_SPEC), "kubeconfig": str(path), **given}, env={})
+    assert made.identity_headers() == [("User-Agent", "skipper.platform"), *expected]
+    made.identity_headers().append(("X-Changed", "by the caller"))
+    assert made.identity_headers() == [("User-Agent", "skipper.platform"), *expected]  # a copy every time

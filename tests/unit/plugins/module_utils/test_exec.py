@@ -91,19 +91,24 @@ class FakeServer:
 
 
 class FakeClient:
+    """What exec asks of the client: its address, its identity headers and a connected socket."""
+
     host = "https://127.0.0.1:6443"
     connect_timeout = 5.0
-    _token = "t0ken"
-    _extra_headers = [("Impersonate-User", "jane")]
 
     def __init__(self, server: FakeServer) -> None:
         self.server = server
 
+    def identity_headers(self) -> list[tuple[str, str]]:
+        return [("User-Agent", "skipper.platform"), ("Authorization", "Bearer t0ken"), ("Impersonate-User", "jane")]
+
+    def open_socket(self) -> socket.socket:
+        return self.server.theirs
+
 
 @pytest.fixture
-def connect(monkeypatch: pytest.MonkeyPatch) -> Any:
+def connect() -> Any:
     def _connect(server: FakeServer, **kwargs: Any) -> _exec.ExecStream:
-        monkeypatch.setattr(_exec, "_open_socket", lambda client: client.server.theirs)
         return _exec.ExecStream(FakeClient(server), "shop", "web-1", ["sh", "-c", "true"], **kwargs)
 
     return _connect
@@ -118,6 +123,7 @@ def test_frames_are_split_by_channel_and_the_status_kept(connect: Any) -> None:
     request = server.request.decode()
     assert "Authorization: Bearer t0ken" in request
     assert "Impersonate-User: jane" in request
+    assert "User-Agent: skipper.platform" in request
     assert "Sec-WebSocket-Protocol: v5.channel.k8s.io,v4.channel.k8s.io" in request
 
 

@@ -1,13 +1,14 @@
-"""Client.request retries and Service error messages, over a scripted connection pool."""
+"""Client.request retries, Client.stream and Service error messages, over a scripted connection pool."""
 
 from __future__ import annotations
 
 import json
+import socket
 from typing import Any
 
 import pytest
 import urllib3
-from ansible_collections.skipper.platform.plugins.module_utils import _client, _service
+from ansible_collections.skipper.platform.plugins.module_utils import _auth, _client, _service
 from ansible_collections.skipper.platform.plugins.module_utils._errors import ApiError, ConnectionFailure
 
 
@@ -25,26 +26,23 @@ class Pool:
     def __init__(self, *script: Any) -> None:
         self.script = list(script)
         self.calls: list[tuple[str, str]] = []
+        self.kwargs: list[dict[str, Any]] = []
 
-    def request(self, method: str, url: str, **_kwargs: Any) -> Response:
+    def request(self, method: str, url: str, **kwargs: Any) -> Response:
         self.calls.append((method, url))
+        self.kwargs.append(kwargs)
         step = self.script.pop(0)
         if isinstance(step, Exception):
             raise step
         return step
 
 
-def client(pool: Pool) -> _client.Client:
-    made = _client.Client.__new__(_client.Client)
-    made.host = "https://k8s.example:6443"
-    made.source = "parameters"
-    made._token = "secret-token-value"
-    made._extra_headers = []
-    made.warnings = []
-    made.connect_timeout = made.request_timeout = 1.0
-    made.timeout = urllib3.Timeout(connect=1, read=1)
-    made.pool = pool  # type: ignore[assignment]
-    made.requests_made = 0
+def client(pool: Any = None, host: str = "https://k8s.example:6443") -> _client.Client:
+    """A client built from task parameters (a token, no kubeconfig); ``pool`` replaces its connection pool."""
+    made = _client.Client({**dict.fromkeys(_auth.AUTH_ARG_SPEC), "host": host, "api_key": "secret-token-value",
+                           "connect_timeout": 1.0, "request_timeout": 1.0}, env={})
+    if pool is not None:
+        made.pool = pool
     return made
 
 
@@ -243,3 +241,85 @@ def test_a_delete_whose_object_changed_since_it_was_read_says_so() -> None:
     with pytest.raises(ApiError) as caught:
         _service.Service(client(Pool(Response(409, conflict)))).delete(LIVE_SERVICE)
     assert caught.value.message.startswith("Failed to delete Service shop/web: it changed after it was read")
+
+
+class StreamResponse(Response):
+    """A response whose body is read on demand, as with ``preload_content=False``."""
+
+    released = False
+
+    def read(self, cache_content: bool = False) -> bytes:
+        return self.data
+
+    def release_conn(self) -> None:
+        self.released = True
+
+
+def test_every_request_sends_the_identity_headers() -> None:
+    pool = Pool(Response(200, {}))
+    made = client(pool)
+    made.request("GET", "/api")
+    sent = pool.kwargs[0]["headers"]
+    assert list(sent.items()) == [("Accept", "application/json"), *made.identity_headers()]
+    assert sent["Authorization"] == "Bearer secret-token-value"
+
+
+def test_a_stream_is_sent_once_with_the_identity_headers_and_left_unread() -> None:
+    answer = StreamResponse(200)
+    pool = Pool(answer)
+    made = client(pool)
+    resp = made.stream("/api/v1/namespaces/shop/pods/web-1/log", {"timestamps": "true", "previous": None},
+                       read_timeout=7.5)
+    assert resp is answer and not answer.released
+    assert pool.calls == [("GET", "https://k8s.example:6443/api/v1/namespaces/shop/pods/web-1/log?timestamps=true")]
+    sent = pool.kwargs[0]
+    assert list(sent["headers"].items()) == [("Accept", "*/*"), *made.identity_headers()]
+    assert (sent["preload_content"], sent["redirect"], sent["retries"]) == (False, False, False)
+    assert (sent["timeout"].connect_timeout, sent["timeout"].read_timeout) == (1.0, 7.5)
+    assert made.requests_made == 1
+
+
+def test_a_stream_refused_is_worded_as_a_request_and_not_retried() -> None:
+    answer = StreamResponse(401, {"reason": "Unauthorized", "message": "Unauthorized"})
+    pool = Pool(answer, StreamResponse(200))
+    with pytest.raises(ApiError) as caught:
+        client(pool).stream("/api/v1/namespaces/shop/pods/web-1/log", {"timestamps": "true"})
+    assert len(pool.calls) == 1 and answer.released
+    assert caught.value.message.startswith("401 Unauthorized: the API server at https://k8s.example:6443")
+    assert "secret-token-value" not in caught.value.message
+
+
+def test_a_stream_to_an_unreachable_server_names_it_and_not_the_token() -> None:
+    pool = Pool(urllib3.exceptions.NewConnectionError(None, "Failed to establish a new connection: refused"),
+                StreamResponse(200))
+    with pytest.raises(ConnectionFailure) as caught:
+        client(pool).stream("/api/v1/namespaces/shop/pods/web-1/log", {"timestamps": "true"})
+    assert len(pool.calls) == 1
+    assert caught.value.message.startswith("cannot reach the Kubernetes API server at https://k8s.example:6443: ")
+    assert "secret-token-value" not in caught.value.message
+
+
+def test_open_socket_connects_through_the_clients_pool() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        sock = client(host=f"http://127.0.0.1:{server.getsockname()[1]}").open_socket()
+        try:
+            accepted, _addr = server.accept()
+            accepted.close()
+            assert sock.getpeername() == server.getsockname()
+        finally:
+            sock.close()
+
+
+def test_open_socket_to_an_unreachable_server_names_it() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]  # closed once the block ends: nothing listens there
+    with pytest.raises(ConnectionFailure) as caught:
+        client(host=f"https://127.0.0.1:{port}").open_socket()
+    assert caught.value.message.startswith(f"cannot reach the Kubernetes API server at https://127.0.0.1:{port}: ")
+
+
+def test_open_socket_through_a_proxy_needs_https() -> None:
+    made = client(urllib3.ProxyManager("http://proxy.example:3128"), host="http://k8s.example:8080")
+    with pytest.raises(ConnectionFailure, match="exec through the proxy needs an https:// API server, not "
+                                                "http://k8s.example:8080"):
+        made.open_socket()
