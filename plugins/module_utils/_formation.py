@@ -26,7 +26,7 @@ from ._errors import SkipperError, ValidationError
 from ._lease import FormationLease
 from ._report import app_summary
 from ._service import Service
-from ._spec import check_int, check_name, check_namespace, check_routes
+from ._spec import check_int, check_name, check_namespace, check_routes, strict_bool
 
 # Read once per formation, one list per kind, instead of once per app.
 LISTED_KINDS = ("Deployment", "Service", "Ingress")
@@ -60,20 +60,20 @@ def default_host(app: str, environment: str | None, domain: str | None, producti
     return _routes.default_host(app, environment, domain, production) if domain else None
 
 
-def check_instances(params: Mapping[str, Any], name: str, replicas: Any) -> None:
-    """The environment's bounds on an app's replicas (skpr's min/max instances)."""
+def check_instances(params: Mapping[str, Any], name: str, replicas: Any, field: str = "replicas") -> None:
+    """The environment's bounds on an app's replicas (skpr's min/max instances); ``field`` is where the count came from."""
     bounds = params.get("instances") or {}
     if not bounds or replicas is None:
         return
-    count = check_int(name, "replicas", replicas, 0)
+    count = check_int(name, field, replicas, 0)
     low, high = (None if bounds.get(k) is None else check_int(params["name"], f"instances.{k}", bounds[k], 0)
                  for k in ("min", "max"))
     if low is not None and count < low:
-        raise ValidationError(f"app {name}: replicas: {count} is below the environment's minimum of {low} instances",
-                              app=name, field="replicas")
+        raise ValidationError(f"app {name}: {field}: {count} is below the environment's minimum of {low} instances",
+                              app=name, field=field)
     if high is not None and count > high:
-        raise ValidationError(f"app {name}: replicas: {count} is above the environment's maximum of {high} instances",
-                              app=name, field="replicas")
+        raise ValidationError(f"app {name}: {field}: {count} is above the environment's maximum of {high} instances",
+                              app=name, field=field)
 
 
 def app_params(params: Mapping[str, Any], name: str, declared: Any) -> dict[str, Any]:
@@ -90,8 +90,11 @@ def app_params(params: Mapping[str, Any], name: str, declared: Any) -> dict[str,
     version = (params.get("versions") or {}).get(name)
     if version is not None:
         merged["version"] = version
+    declared_routes = merged.get("routes")
+    if declared_routes is not None and not isinstance(declared_routes, list):
+        check_routes(name, declared_routes, None)  # refuses it, naming the field
     routes = []
-    for index, route in enumerate(merged.get("routes") or []):
+    for index, route in enumerate(declared_routes or []):
         if isinstance(route, Mapping) and not route.get("host"):
             host = default_host(name, params.get("environment"), params.get("domain"), bool(params.get("production")))
             if host is None:
@@ -105,7 +108,8 @@ def app_params(params: Mapping[str, Any], name: str, declared: Any) -> dict[str,
     else:
         for bound in ("min", "max"):
             if isinstance(merged["autoscale"], Mapping) and merged["autoscale"].get(bound) is not None:
-                check_instances(params, name, merged["autoscale"][bound])
+                check_instances(params, name, merged["autoscale"][bound], f"autoscale.{bound}")
+    merged["rollback_on_failure"] = strict_bool(name, "rollback_on_failure", merged.get("rollback_on_failure"))
     merged.update(name=name, namespace=params["namespace"], formation=params["name"],
                   tls_issuer=params.get("tls_issuer"), force=params.get("force", False),
                   policy=params.get("policy"), production=bool(params.get("production")),

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 from ._errors import ValidationError
 
 APP_NAME_MAX = 50
@@ -22,6 +24,8 @@ DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z
 HOSTNAME = re.compile(r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
 RESERVED_ENV_NAMES = (".", "..")
+# The characters of an image reference (registry, path, tag, digest); anything else is not one.
+IMAGE_REFERENCE = re.compile(r"^[A-Za-z0-9\[][A-Za-z0-9._/:@\[\]-]*$")  # [::1]:5000/web too
 TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
@@ -38,6 +42,36 @@ def is_subdomain(text: str) -> bool:
 
 def fail(app: str, field: str, reason: str) -> ValidationError:
     return ValidationError(f"app {app}: {field}: {reason}", app=app, field=field)
+
+
+def mapping_of(app: str, field: str, value: Any, example: str) -> Mapping[str, Any]:
+    """``value`` when it is a mapping (None as an empty one); anything else is refused naming the field.
+
+    A formation hands inventory values over as they are, without the app
+    module's argument spec, so a list or a string must be caught here.
+    """
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise fail(app, field, f"must be a mapping such as {example}, not a {type(value).__name__}")
+    return value
+
+
+def strict_bool(app: str, field: str, value: Any, default: bool = False) -> bool:
+    """A true/false value; None is the default.
+
+    The words Ansible reads as booleans keep their meaning (``"no"`` is
+    false, as it is for a module option); any other value is refused rather
+    than read as true for being non-empty.
+    """
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    try:
+        return boolean(value, strict=True)
+    except TypeError:
+        raise fail(app, field, f"{value!r} must be true or false") from None
 
 
 def canonical_quantity(value: Any, app: str = "?", field: str = "quantity") -> str:
@@ -103,12 +137,18 @@ def quantity_value(text: str) -> Decimal:
 
 def split_image(app: str, image: str, version: str | None) -> tuple[str, str]:
     """Return (image reference, version) or raise when the tag is missing or ``latest``."""
-    if not image or any(c.isspace() for c in image):
+    if not isinstance(image, str) or not IMAGE_REFERENCE.match(image):
         raise fail(app, "image", f"{image!r} is not an image reference")
     repo, digest = (image.split("@", 1) + [""])[:2]
     last = repo.rsplit("/", 1)[-1]
     tag = last.split(":", 1)[1] if ":" in last else ""
     base = repo[: len(repo) - len(tag) - 1] if tag else repo
+    if isinstance(version, float):
+        # YAML reads 1.10 as the number 1.1: deploying "1.1" would be the wrong version.
+        raise fail(app, "version", f"{version!r} is a number, not text: quote the version (\"1.10\", not 1.10), "
+                   "or YAML may have changed it")
+    if isinstance(version, bool) or (version is not None and not isinstance(version, (str, int))):
+        raise fail(app, "version", f"must be text such as \"1.4.2\", not a {type(version).__name__}")
     if version is not None:
         version = str(version)
         if version == "latest":
@@ -156,7 +196,7 @@ def check_int(app: str, field: str, value: Any, low: int, high: int | None = Non
 
 def check_labels(app: str, labels: Mapping[str, Any] | None) -> dict[str, str]:
     out: dict[str, str] = {}
-    for key, value in (labels or {}).items():
+    for key, value in mapping_of(app, "labels", labels, "{team: shop}").items():
         key = str(key)
         prefix, _slash, name = key.rpartition("/")
         if prefix and not is_subdomain(prefix):
@@ -174,14 +214,14 @@ def check_labels(app: str, labels: Mapping[str, Any] | None) -> dict[str, str]:
 
 def check_env(app: str, env: Mapping[str, Any] | None, secrets: Mapping[str, Any] | None) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
     plain: dict[str, str] = {}
-    for key, value in (env or {}).items():
+    for key, value in mapping_of(app, "env", env, "{LOG_LEVEL: info}").items():
         if not ENV_NAME.match(str(key)) or key in RESERVED_ENV_NAMES:
             raise fail(app, f"env.{key}", "not a valid environment variable name")
         if isinstance(value, (dict, list)) or value is None:
             raise fail(app, f"env.{key}", "must be a string, number or boolean")
         plain[str(key)] = str(value).lower() if isinstance(value, bool) else str(value)
     refs: dict[str, dict[str, str]] = {}
-    for key, ref in (secrets or {}).items():
+    for key, ref in mapping_of(app, "secrets", secrets, "{DB_PASSWORD: {secret: db, key: password}}").items():
         field = f"secrets.{key}"
         if not ENV_NAME.match(str(key)) or key in RESERVED_ENV_NAMES:
             raise fail(app, field, "not a valid environment variable name")
@@ -197,7 +237,7 @@ def check_env(app: str, env: Mapping[str, Any] | None, secrets: Mapping[str, Any
 
 def check_resources(app: str, resources: Mapping[str, Any] | None) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
-    for resource, spec in (resources or {}).items():
+    for resource, spec in mapping_of(app, "resources", resources, "{cpu: {request: 100m}}").items():
         if resource not in ("cpu", "memory"):
             raise fail(app, f"resources.{resource}", "only cpu and memory can be set")
         if spec is None:
@@ -217,7 +257,7 @@ def check_resources(app: str, resources: Mapping[str, Any] | None) -> dict[str, 
 
 def check_probes(app: str, probes: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
-    for kind, spec in (probes or {}).items():
+    for kind, spec in mapping_of(app, "probes", probes, "{readiness: {path: /healthz}}").items():
         if kind not in ("readiness", "liveness", "startup"):
             raise fail(app, f"probes.{kind}", "must be readiness, liveness or startup")
         if spec is None:
@@ -247,6 +287,8 @@ def check_probes(app: str, probes: Mapping[str, Any] | None) -> dict[str, dict[s
 def check_routes(app: str, routes: Any, default_issuer: str | None) -> list[dict[str, Any]]:
     out = []
     seen = set()
+    if routes is not None and not isinstance(routes, list):
+        raise fail(app, "routes", f"must be a list such as [{{host: shop.example.com}}], not a {type(routes).__name__}")
     for index, route in enumerate(routes or []):
         field = f"routes[{index}]"
         if not isinstance(route, Mapping) or not route.get("host"):
@@ -263,8 +305,10 @@ def check_routes(app: str, routes: Any, default_issuer: str | None) -> list[dict
         if (host, path) in seen:
             raise fail(app, field, f"{host}{path} is routed twice")
         seen.add((host, path))
-        tls = bool(route.get("tls", False))
+        tls = strict_bool(app, f"{field}.tls", route.get("tls"))
         issuer = route.get("issuer") or default_issuer
+        if issuer is not None and not isinstance(issuer, str):
+            raise fail(app, f"{field}.issuer", f"{issuer!r} is not the name of a cert-manager issuer")
         if tls and not issuer:
             raise fail(app, f"{field}.issuer", "TLS needs a cert-manager issuer (set issuer or tls_issuer)")
         out.append({"host": host, "path": path, "tls": tls, "issuer": issuer if tls else None})
@@ -343,7 +387,7 @@ def check_volumes(app: str, volumes: Any) -> list[dict[str, Any]]:
         paths.add(path)
         out.append({"name": name, "path": path, "size": size, "access_mode": mode,
                     "storage_class": None if storage_class is None else str(storage_class),
-                    "read_only": bool(volume.get("read_only", False))})
+                    "read_only": strict_bool(app, f"{field}.read_only", volume.get("read_only"))})
     return sorted(out, key=lambda v: v["name"])
 
 

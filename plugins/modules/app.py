@@ -63,7 +63,9 @@ options:
     description:
       - The version to deploy, used as the image tag and as the C(app.kubernetes.io/version) label,
         for example the output of C(git describe).
-    type: str
+      - Text, or a whole number. A number with a fraction is refused, because YAML has already changed it
+        (C(1.10) is read as C(1.1)), so quote the version.
+    type: raw
   port:
     description:
       - The port the app listens on. The Service exposes the same port.
@@ -381,7 +383,7 @@ def main() -> None:
         namespace={"type": "str", "required": True},
         state={"type": "str", "choices": ["present", "absent", "restarted"], "default": "present"},
         image={"type": "str"},
-        version={"type": "str"},
+        version={"type": "raw"},  # not str: Ansible would turn 1.10, read by YAML as 1.1, into "1.1"
         port={"type": "int", "default": 8080},
         replicas={"type": "int"},
         autoscale={"type": "dict"},

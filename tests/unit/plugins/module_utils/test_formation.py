@@ -238,3 +238,40 @@ def test_two_apps_on_one_host_and_path_are_refused_naming_both() -> None:
             "api": {"version": "1.0", "routes": [{"host": "shop.example.com", "path": "/"}]}}), False)
     assert "shop.example.com/ is claimed by app api and app web" in caught.value.message
     assert svc.writes() == []
+
+
+@pytest.mark.parametrize(
+    ("declared", "message"),
+    [
+        pytest.param({"version": "1.0", "rollback_on_failure": "maybe"},
+                     "app web: rollback_on_failure: 'maybe' must be true or false", id="rollback-string"),
+        pytest.param({"version": "1.0", "routes": "web.example.com"}, "app web: routes: must be a list",
+                     id="routes-string"),
+        pytest.param({"version": "1.0", "autoscale": {"min": 0, "max": 2, "cpu": 50}},
+                     "app web: autoscale.min: 0 is below the environment's minimum of 1 instances", id="autoscale-min"),
+        pytest.param({"version": "1.0", "autoscale": {"min": 1, "max": 9, "cpu": 50}},
+                     "app web: autoscale.max: 9 is above the environment's maximum of 4 instances", id="autoscale-max"),
+    ],
+)
+def test_inventory_values_of_the_wrong_type_or_range_name_the_field(declared: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        _formation.app_params(formation(instances={"min": 1, "max": 4}), "web", declared)
+    assert caught.value.message.startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("app", "message"),
+    [
+        pytest.param({"version": "1.0", "env": ["A=1"]}, "app web: env: must be a mapping", id="env-list"),
+        pytest.param({"version": 1.10}, "app web: version: 1.1 is a number", id="version-float"),
+        pytest.param({"version": "1.0", "routes": [{"host": "web.example.com", "tls": "nope"}]},
+                     "app web: routes[0].tls: 'nope' must be true or false", id="tls-string"),
+    ],
+)
+def test_a_formation_with_a_value_of_the_wrong_type_writes_nothing(app: dict[str, Any], message: str) -> None:
+    svc = FakeService()
+    svc.put(res.namespace_manifest("shop"))
+    with pytest.raises(SkipperError) as caught:
+        _formation.converge_formation(svc, formation(apps={"web": app}, wait_timeout=5), False)  # type: ignore[arg-type]
+    assert message in caught.value.message
+    assert svc.writes() == []

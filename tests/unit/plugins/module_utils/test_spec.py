@@ -247,3 +247,58 @@ def test_privileged_may_escalate_unless_told() -> None:
 
 def test_replicas_are_none_unless_declared() -> None:
     assert _spec.normalize_app({"name": "web", "image": "web:1.0.0"})["replicas"] is None
+
+
+# A formation hands inventory values to normalize_app as they are, with no
+# argument spec in between: a value of the wrong type must be refused naming
+# the app and the field, never crash or be read as something else.
+@pytest.mark.parametrize(
+    ("change", "field", "reason"),
+    [
+        pytest.param({"env": ["A=1"]}, "env", "must be a mapping", id="env-list"),
+        pytest.param({"env": "A=1"}, "env", "must be a mapping", id="env-string"),
+        pytest.param({"secrets": ["db"]}, "secrets", "must be a mapping", id="secrets-list"),
+        pytest.param({"resources": "100m"}, "resources", "must be a mapping", id="resources-string"),
+        pytest.param({"probes": ["/healthz"]}, "probes", "must be a mapping", id="probes-list"),
+        pytest.param({"labels": ["team=shop"]}, "labels", "must be a mapping", id="labels-list"),
+        pytest.param({"routes": {"host": "a.example.com"}}, "routes", "must be a list", id="routes-mapping"),
+        pytest.param({"routes": [{"host": "a.example.com", "tls": "nope"}]}, "routes[0].tls", "must be true or false",
+                     id="route-tls-string"),
+        pytest.param({"routes": [{"host": "a.example.com", "tls": True, "issuer": ["le"]}]}, "routes[0].issuer",
+                     "not the name of a cert-manager issuer", id="route-issuer-list"),
+        pytest.param({"volumes": [{"name": "d", "path": "/d", "size": "1Gi", "read_only": "sometimes"}]},
+                     "volumes[0].read_only", "must be true or false", id="volume-read-only-string"),
+        pytest.param({"image": ["registry.example.com/web"]}, "image", "is not an image reference", id="image-list"),
+        pytest.param({"image": "registry.example.com/web's"}, "image", "is not an image reference",
+                     id="image-quote"),
+        pytest.param({"version": 1.1}, "version", "quote the version", id="version-float-from-yaml"),
+        pytest.param({"version": True}, "version", "must be text", id="version-bool"),
+        pytest.param({"version": ["1.0"]}, "version", "must be text", id="version-list"),
+    ],
+)
+def test_values_of_the_wrong_type_name_the_field(change: dict[str, Any], field: str, reason: str) -> None:
+    params = {"name": "web", "image": "registry.example.com/web", "version": "1.0", **change}
+    with pytest.raises(ValidationError) as caught:
+        _spec.normalize_app(params)
+    assert caught.value.message.startswith(f"app web: {field}: ")
+    assert reason in caught.value.message
+
+
+def test_a_whole_number_version_and_a_plain_read_only_flag_are_fine() -> None:
+    spec = _spec.normalize_app({"name": "web", "image": "registry.example.com/web", "version": 2,
+                                "volumes": [{"name": "d", "path": "/d", "size": "1Gi", "read_only": True}]})
+    assert spec["image"] == "registry.example.com/web:2"
+    assert spec["volumes"][0]["read_only"] is True
+
+
+@pytest.mark.parametrize(("given", "meant"), [("no", False), ("yes", True), ("false", False), ("True", True),
+                                              (0, False), (1, True)])
+def test_ansible_boolean_words_keep_their_meaning(given: Any, meant: bool) -> None:
+    routes = _spec.check_routes("web", [{"host": "a.example.com", "tls": given, "issuer": "le"}], None)
+    assert routes[0]["tls"] is meant
+    volumes = _spec.check_volumes("web", [{"name": "d", "path": "/d", "size": "1Gi", "read_only": given}])
+    assert volumes[0]["read_only"] is meant
+
+
+def test_an_ipv6_registry_is_an_image_reference() -> None:
+    assert _spec.split_image("web", "[::1]:5000/shop/web", "1.0") == ("[::1]:5000/shop/web:1.0", "1.0")
