@@ -341,7 +341,13 @@ class FormationRun:
         reasons = "; ".join(f"{name}: {self.errors[name]}" for name in failed)
         verb = "could not be planned, so nothing was written" if stage == "plan" else "failed"
         message = f"formation {self.name}: {len(failed)} of {len(self.app_params)} app(s) {verb}: {reasons}"
-        return SkipperError(message, **self.result())
+        out = self.result()
+        if stage == "plan":
+            # Nothing was written: what the plans would have done is not reported as done.
+            out.update(objects=[], diff=[])
+            for entry in out["apps"].values():
+                entry["objects"] = []
+        return SkipperError(message, **out)
 
 
 def converge_formation(svc: Service, params: dict[str, Any], check_mode: bool) -> dict[str, Any]:

@@ -203,7 +203,8 @@ def resolve(svc: Service, namespace: str, links: list[dict[str, Any]], app: str 
         if known is not None and target_ns == namespace and target in known:
             service: dict[str, Any] | None = known[target]
         else:
-            service = svc.get("Service", target_ns, target)
+            service = _read_for_link(functools.partial(svc.get, "Service", target_ns, target), who, field, link["name"],
+                                     "get", "services", target_ns)
         if service is None:
             raise ValidationError(f"{who}: {field}: cannot link {link['name']} to app {target}: it was not found in "
                                   f"namespace {target_ns} (no Service {target_ns}/{target}); deploy it first",
@@ -216,7 +217,9 @@ def resolve(svc: Service, namespace: str, links: list[dict[str, Any]], app: str 
             urls[link["name"]] = internal_url(target, target_ns, port)
             continue
         if target_ns not in ingresses:
-            ingresses[target_ns] = svc.list("Ingress", target_ns, f"{res.MANAGED_BY_LABEL}={res.MANAGER}")
+            ingresses[target_ns] = _read_for_link(
+                functools.partial(svc.list, "Ingress", target_ns, f"{res.MANAGED_BY_LABEL}={res.MANAGER}"), who,
+                f"links[{index}].public", link["name"], "list", "ingresses", target_ns)
         found = public_urls(target, ingresses[target_ns])
         if not found:
             routes, _why = svc.list_optional("Route", target_ns, f"{res.MANAGED_BY_LABEL}={res.MANAGER}")
@@ -227,6 +230,18 @@ def resolve(svc: Service, namespace: str, links: list[dict[str, Any]], app: str 
                                   app=app, field=f"links[{index}].public")
         urls[link["name"]] = found[0]
     return urls
+
+
+def _read_for_link(read: Any, who: str, field: str, variable: str, verb: str, resource: str, namespace: str) -> Any:
+    """A read a link needs; refused by RBAC, the error names the link and the right to grant."""
+    try:
+        return read()
+    except ApiError as exc:
+        if exc.status != 403:
+            raise
+        raise ApiError(f"{who}: {field}: cannot resolve link {variable}: {exc.message}; the credentials need "
+                       f"{verb} on {resource} in namespace {namespace} to link there", status=403,
+                       reason=exc.reason) from None
 
 
 def recorded(deployment: Mapping[str, Any] | None, annotation: str = LINKS_ANNOTATION) -> dict[str, str]:

@@ -196,6 +196,10 @@ def test_a_failed_plan_writes_nothing_and_names_every_failing_app() -> None:
     assert caught.value.message.startswith("formation shop-dev: 1 of 2 app(s) could not be planned, so nothing was "
                                            "written: api: app api: Deployment shop/api exists but is not this app's")
     assert svc.writes() == []
+    details = caught.value.details
+    assert details["changed"] is False and details["objects"] == [] and details["diff"] == []
+    assert all(entry["objects"] == [] for entry in details["apps"].values())
+    assert details["apps"]["api"]["failed"] is True
 
 
 def test_instances_bound_every_app() -> None:

@@ -363,3 +363,13 @@ def test_a_service_the_list_misses_is_read_by_name(svc: FakeService) -> None:
            ["containers"][0]["env"]}
     assert env["LEGACY_URL"] == "http://legacy.shop.svc.cluster.local:7000"
     assert ("get", "Service", "legacy") in svc.calls
+
+
+def test_a_link_the_credentials_may_not_read_names_the_link_and_the_right(svc: FakeService) -> None:
+    svc.fail[("get", "Service", "mailer")] = FORBIDDEN
+    with pytest.raises(ApiError) as caught:
+        _app.plan_app(svc, params(links=[{"app": "mailer", "namespace": "platform"}]))  # type: ignore[arg-type]
+    assert caught.value.status == 403
+    assert caught.value.message.startswith("app web: links[0].app: cannot resolve link MAILER_URL: 403 Forbidden")
+    assert caught.value.message.endswith("the credentials need get on services in namespace platform to link there")
+    assert svc.writes() == []
