@@ -377,6 +377,10 @@ def check_volumes(app: str, volumes: Any) -> list[dict[str, Any]]:
         size = canonical_quantity(volume["size"], app, f"{field}.size")
         if quantity_value(size) <= 0:
             raise fail(app, f"{field}.size", f"{size} must be above zero")
+        if quantity_value(size) < 1024 * 1024:
+            # A bare number is bytes to the API server: "5" meant as 5Gi would make a 5-byte claim.
+            raise fail(app, f"{field}.size", f"{volume['size']!r} is under 1Mi (a number without a unit is bytes): "
+                       "give a unit, such as 5Gi")
         mode = volume.get("access_mode") or "ReadWriteOnce"
         if mode not in ACCESS_MODES:
             raise fail(app, f"{field}.access_mode", f"{mode!r} is not one of {', '.join(ACCESS_MODES)}")

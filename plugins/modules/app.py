@@ -281,7 +281,7 @@ EXAMPLES = r"""
 - name: Point every app task at one cluster
   module_defaults:
     group/skipper.platform.k8s:
-      kubeconfig: /etc/skipper/prod.kubeconfig
+      kubeconfig: "{{ skipper_kubeconfig }}"   # the inventory's, say /etc/skipper/prod.kubeconfig
   block:
     - name: Restart the API
       skipper.platform.app:

@@ -99,6 +99,7 @@ options:
 """
 
 EXAMPLES = r"""
+# Relative paths are in the container's working directory (its image's WORKDIR), as in a shell in the pod.
 - name: Run the database migrations in one pod of the app
   skipper.platform.app_exec:
     namespace: shop-prod
@@ -116,14 +117,14 @@ EXAMPLES = r"""
   skipper.platform.app_exec:
     namespace: shop-prod
     name: web
-    cmd: sh -c 'bin/import < /data/dump.sql && touch /data/.imported'
-    creates: /data/.imported
+    cmd: sh -c 'bin/import < data/dump.sql && touch data/.imported'
+    creates: data/.imported
 
 - name: Ask a question whose answer may be no
   skipper.platform.app_exec:
     namespace: shop-prod
     name: web
-    argv: [grep, -q, maintenance, /app/config/flags]
+    argv: [grep, -q, maintenance, config/flags]
     ok_rc: [0, 1]
   register: flags
 

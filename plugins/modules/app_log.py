@@ -122,11 +122,11 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ night.lines | selectattr('text', 'search', 'ERROR') | map(attribute='pod') | unique }}"
 
-- name: Follow the logs for 30 seconds during a deploy
+- name: Follow the logs for 10 seconds while the new pods start
   skipper.platform.app_log:
     name: web
     namespace: shop-prod
-    follow_for: 30s
+    follow_for: 10s
     tail: 10
 """
 

@@ -97,30 +97,32 @@ options:
 """
 
 EXAMPLES = r"""
-- name: Send the uploaded files to every pod
+# web_root is where the web image keeps the app in its pods (/app, /var/www/html, ...); backup_dir is a folder on
+# the controller.
+- name: Send the uploaded files from the controller's backup to every pod
   skipper.platform.app_rsync:
     namespace: shop-prod
     name: web
-    src: /srv/shop/uploads
-    dest: /app/public/uploads
+    src: "{{ backup_dir }}/uploads"
+    dest: "{{ web_root }}/public/uploads"
     all_pods: true
 
-- name: Mirror the theme folder, deleting what was removed locally
+- name: Mirror the theme folder kept beside the playbook, deleting what was removed locally
   skipper.platform.app_rsync:
     namespace: shop-prod
     name: web
-    src: /srv/shop/theme
-    dest: /app/theme
+    src: "{{ playbook_dir }}/theme"
+    dest: "{{ web_root }}/theme"
     delete: true
     exclude: ["*.tmp", cache]
 
-- name: Pull the uploads down to staging's controller folder
+- name: Pull the uploads back down to the controller's backup
   skipper.platform.app_rsync:
     namespace: shop-prod
     name: web
     mode: pull
-    src: /app/public/uploads
-    dest: /srv/backup/uploads
+    src: "{{ web_root }}/public/uploads"
+    dest: "{{ backup_dir }}/uploads"
 """
 
 RETURN = r"""

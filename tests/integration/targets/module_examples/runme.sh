@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Runs every module's EXAMPLES as written against the local cluster: the
+# examples are read from plugins/modules/*.py at each run (files/
+# extract_examples.py writes one tasks file per module, less the tasks that
+# skips.yml lists with their reasons), and test.yml gives them what a reader
+# would: the namespaces, apps, Secret, files and variables they name, and the
+# credentials through module_defaults. KUBECONFIG, VAULT_ADDR and VAULT_TOKEN
+# are exported as a reader's shell would have them (for kubectl and the vault
+# lookup). The run is checked for the test's secret values as app_secret's is.
+set -euo pipefail
+export ANSIBLE_ROLES_PATH=..  # setup_k8s
+config=../../integration_config.yml
+[ -f "$config" ] || { echo "FAILED: $config is missing: start the test cluster (see setup_k8s)" >&2; exit 1; }
+exec_dir=$(sed -n 's/^skipper_test_exec_dir: "\(.*\)"$/\1/p' "$config")
+[ -d "$exec_dir" ] || { echo "FAILED: skipper_test_exec_dir ($exec_dir) is not a folder" >&2; exit 1; }
+work=$(mktemp -d)
+# The pods' working directory (exec_dir: KWOK runs exec there, as nobody) as
+# the shop's image has it: workdir/ holds the programs and files app_exec's
+# examples use; public/uploads and theme are app_rsync's destinations. The
+# controller's backup of the uploads is copied from backup/.
+pod_entries=(bin config data var public theme)
+cleanup() {
+  for entry in "${pod_entries[@]}"; do rm -rf "${exec_dir:?}/$entry"; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+cp -R workdir/. "$exec_dir/"
+mkdir -p "$exec_dir/public/uploads" "$exec_dir/theme"
+chmod 0755 "$exec_dir"/bin/*
+for entry in "${pod_entries[@]}"; do find "$exec_dir/$entry" -type d -exec chmod 0777 {} +; done
+cp -R backup "$work/backup"
+# ansible-test runs this from a copy of the target; the collection is where Ansible loads it from.
+collection="${ANSIBLE_COLLECTIONS_PATH%%:*}/ansible_collections/skipper/platform"
+[ -d "$collection/plugins/modules" ] || { echo "FAILED: no plugins/modules in $collection" >&2; exit 1; }
+python3 files/extract_examples.py --modules "$collection/plugins/modules" --out "$work/examples" \
+  --skip skips.yml >"$work/examples.json"
+python3 - "$work" "$config" <<'PY'
+import shlex, sys
+import yaml
+work, config = sys.argv[1:]
+with open(config) as f:
+    settings = yaml.safe_load(f) or {}
+with open(f"{work}/env.sh", "w") as f:
+    f.write(f"export KUBECONFIG={shlex.quote(settings['skipper_test_kubeconfig'])}\n")
+    addr, token = settings.get("skipper_test_vault_addr"), settings.get("skipper_test_vault_token")
+    if addr and token:
+        f.write(f"export VAULT_ADDR={shlex.quote(addr)} VAULT_TOKEN={shlex.quote(token)}\n")
+PY
+# shellcheck disable=SC1091
+. "$work/env.sh"
+# app_secret's example reads the database password from Vault: no Vault, no run (locally as in CI).
+if [ -z "${VAULT_ADDR:-}" ]; then
+  echo "FAILED: skipper_test_vault_addr and skipper_test_vault_token are not in $config: app_secret's example" \
+       "reads Vault; start the Vault dev server with tests/vault/vault.py up --name NAME --integration-config $config" >&2
+  exit 1
+fi
+command -v kubectl >/dev/null || { echo "FAILED: environment's example runs kubectl, which is not on PATH" >&2; exit 1; }
+unset ANSIBLE_HASHI_VAULT_ADDR ANSIBLE_HASHI_VAULT_TOKEN VAULT_NAMESPACE VAULT_CACERT VAULT_SKIP_VERIFY K8S_AUTH_KUBECONFIG
+# shellcheck disable=SC1091  # shared with the other secret targets
+. ../setup_k8s/files/leak_check.sh
+leak_values db_password api_token
+run_checked -- "$@" -e "@$config" -e "@$work/examples.json" -e "examples_dir=$work/examples" -e "work_dir=$work"
+echo "module_examples: every module's examples ran; no secret value in $(wc -l <"$work/output.log") lines of output"
