@@ -27,7 +27,9 @@ work="$tmp/itest-$name-$core"
 config="$tmp/itest-$name.yml"
 "$venv/bin/python" tests/cluster/cluster.py up --name "$name" --integration-config "$config" >/dev/null
 case " $* " in
-  *" vault_lookup "*) "$venv/bin/python" tests/vault/vault.py up --name "$name" --integration-config "$config" >/dev/null ;;
+  # the targets that read Vault
+  *" vault_lookup "* | *" module_examples "*)
+    "$venv/bin/python" tests/vault/vault.py up --name "$name" --integration-config "$config" >/dev/null ;;
 esac
 rm -rf "$work"
 mkdir -p "$work/ansible_collections/skipper/platform"

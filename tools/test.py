@@ -416,10 +416,12 @@ def main() -> int:
                 tally.add("molecule", 0, 1, started)
                 phases -= {"integration", "molecule"}
             elif "integration" in phases:
-                # The vault lookup's Vault dev server (built once, cached), after the cluster: it adds its
-                # address and token to the integration config the cluster wrote.
+                # The Vault dev server (built once, cached) of the vault lookup's and module_examples'
+                # targets, after the cluster: it adds its address and token to the integration config the
+                # cluster wrote.
                 if run(vault_command(cluster_python, "up", "--integration-config", str(config)), ROOT)[0] != 0:
-                    print("!! the Vault dev server did not come up: the vault_lookup target will fail", flush=True)
+                    print("!! the Vault dev server did not come up: the vault_lookup and module_examples targets"
+                          " will fail", flush=True)
         for core, venv in cores:
             coll = copy_collection(work / core)
             if "unit" in phases:

@@ -15,7 +15,7 @@ description:
     bounds each container's memory (O(memory)) and gives containers default requests and limits.
   - A ServiceAccount C(skipper-deployer) is bound to the least Role that M(skipper.platform.app),
     M(skipper.platform.app_info) and M(skipper.platform.formation) need in the namespace. Its token is what CI or AWX
-    deploys with.
+    deploys with; C(kubectl -n <namespace> create token skipper-deployer --duration 1h) gives a short-lived one.
   - A ConfigMap C(skipper-formation) marks the namespace as a formation's, with its settings.
   - Every object is dry-run first and written only where it differs, so check mode is exact and a run with nothing
     to do writes nothing. Setting up an environment needs rights on namespaces and RBAC; deploying into it does not.
@@ -95,12 +95,6 @@ EXAMPLES = r"""
     domain: shop.example.com
     cpu: "4"
     memory: {min: 64Mi, max: 1Gi}
-
-- name: Get a short-lived token for the deployer (for CI)
-  ansible.builtin.command: kubectl -n shop-staging create token skipper-deployer --duration 1h
-  register: deployer_token
-  changed_when: false
-  no_log: true
 """
 
 RETURN = r"""
