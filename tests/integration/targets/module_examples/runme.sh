@@ -37,25 +37,9 @@ collection="${ANSIBLE_COLLECTIONS_PATH%%:*}/ansible_collections/skipper/platform
 [ -d "$collection/plugins/modules" ] || { echo "FAILED: no plugins/modules in $collection" >&2; exit 1; }
 python3 files/extract_examples.py --modules "$collection/plugins/modules" --out "$work/examples" \
   --skip skips.yml >"$work/examples.json"
-python3 - "$work" "$config" <<'PY'
-import shlex, sys
-import yaml
-work, config = sys.argv[1:]
-with open(config) as f:
-    settings = yaml.safe_load(f) or {}
-with open(f"{work}/env.sh", "w") as f:
-    addr, token = settings.get("skipper_test_vault_addr"), settings.get("skipper_test_vault_token")
-    if addr and token:
-        f.write(f"export VAULT_ADDR={shlex.quote(addr)} VAULT_TOKEN={shlex.quote(token)}\n")
-PY
-# shellcheck disable=SC1091
-. "$work/env.sh"
-# app_secret's example reads the database password from Vault: no Vault, no run (locally as in CI).
-if [ -z "${VAULT_ADDR:-}" ]; then
-  echo "FAILED: skipper_test_vault_addr and skipper_test_vault_token are not in $config: app_secret's example" \
-       "reads Vault; start the Vault dev server with tests/vault/vault.py up --name NAME --integration-config $config" >&2
-  exit 1
-fi
+# shellcheck disable=SC1091  # shared with vault_lookup
+. ../setup_k8s/files/vault_env.sh
+vault_env "$config" "app_secret's example reads the database password from Vault"
 unset ANSIBLE_HASHI_VAULT_ADDR ANSIBLE_HASHI_VAULT_TOKEN VAULT_NAMESPACE VAULT_CACERT VAULT_SKIP_VERIFY K8S_AUTH_KUBECONFIG
 # shellcheck disable=SC1091  # shared with the other secret targets
 . ../setup_k8s/files/leak_check.sh
