@@ -356,21 +356,17 @@ def plan_app(svc: Service, params: dict[str, Any], known_namespace: bool | None 
                 doomed.append(obj)
             else:
                 kept.add(kind)
-    record_owned_kinds(manifests, wanted_kinds | kept)
+    owns_after = wanted_kinds | kept
+    record_owned_kinds(manifests, owns_after)
     plan_objects(svc, plan, manifests, live, dry_run_now=exists)
     _note_foreign_fields(plan, [live.get((m["kind"], m["metadata"]["name"])) for m in manifests])
-    first = 0
+    first: list[Callable[[], Any]] = []
     for obj in doomed:
-        meta = obj["metadata"]
-        plan.record(obj["kind"], namespace, meta["name"], "deleted", compare(obj, None, None)[1], {})
-        delete = functools.partial(svc.delete, obj)
-        if obj["kind"] in wanted_kinds | kept:
-            plan.writes.append(delete)
-        else:
-            # A kind the Deployment stops recording goes before the Deployment's write, so a run that fails
-            # midway never leaves an object of a kind the next run would not list.
-            plan.writes.insert(first, delete)
-            first += 1
+        plan.record(obj["kind"], namespace, obj["metadata"]["name"], "deleted", compare(obj, None, None)[1], {})
+        (plan.writes if obj["kind"] in owns_after else first).append(functools.partial(svc.delete, obj))
+    # A kind the Deployment stops recording goes before the Deployment's write, so a run that fails midway
+    # never leaves an object of a kind the next run would not list.
+    plan.writes[:0] = first
     return plan
 
 
